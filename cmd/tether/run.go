@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tether-ml/tether/reconcile"
+	"github.com/tether-ml/tether/render"
+	"github.com/tether-ml/tether/source"
+)
+
+// runFlags are the flags of `tether run`.
+type runFlags struct {
+	repo, branch, path, interval, kubeconfig string
+	defaultNamespace, drift, listen          string
+	logFormat, logLevel, workDir             string
+	requireDigest                            bool
+}
+
+func parseRunFlags(args []string) (*runFlags, error) {
+	f := &runFlags{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&f.repo, "repo", "", "models repository: https://, ssh://, git@host:path, file:// or a local path")
+	fs.StringVar(&f.branch, "branch", "main", "branch to track")
+	fs.StringVar(&f.path, "path", "", "subfolder of the repository holding models/")
+	fs.StringVar(&f.interval, "interval", "1m", "poll period: a duration (30s) or @every <duration>")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config)")
+	fs.StringVar(&f.defaultNamespace, "default-namespace", "default", "namespace for models that name none")
+	fs.StringVar(&f.drift, "drift", render.DriftRevert, "default drift mode: revert or report")
+	fs.BoolVar(&f.requireDigest, "require-digest", false, "require images pinned by digest")
+	fs.StringVar(&f.listen, "listen", ":8080", "address for /healthz and /readyz")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "auto, text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.workDir, "work-dir", "", "directory for the working clone (default: a temporary directory)")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("run: unexpected argument %q", fs.Arg(0))
+	}
+	if f.repo == "" {
+		return nil, usagef("run: --repo is required")
+	}
+	if f.drift != render.DriftRevert && f.drift != render.DriftReport {
+		return nil, usagef("run: --drift %q: expected revert or report", f.drift)
+	}
+	return f, nil
+}
+
+// parseInterval accepts a Go duration or robfig/cron's "@every <duration>".
+func parseInterval(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(s, "@every")))
+	if err != nil || d <= 0 {
+		return 0, usagef("run: --interval %q: expected a positive duration such as 30s or @every 1m", s)
+	}
+	return d, nil
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, usagef("run: no --kubeconfig given and not running in a cluster: %v", err)
+		}
+		return cfg, nil
+	}
+	if _, err := os.Stat(kubeconfig); err != nil {
+		return nil, usagef("run: --kubeconfig %s: %v", kubeconfig, errors.Unwrap(err))
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, usagef("run: --kubeconfig %s: %v", kubeconfig, err)
+	}
+	// The local API server does its own flow control; don't throttle a reconciler
+	// that applies one request per object.
+	cfg.QPS, cfg.Burst = 200, 400
+	return cfg, nil
+}
+
+func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	f, err := parseRunFlags(args)
+	if err != nil {
+		return err
+	}
+	interval, err := parseInterval(f.interval)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := restConfig(f.kubeconfig)
+	if err != nil {
+		return err
+	}
+	workDir, cleanup, err := workDirectory(f.workDir)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	repo, err := source.New(source.Options{URL: f.repo, Branch: f.branch, Path: f.path, WorkDir: workDir})
+	if err != nil {
+		return usagef("run: --repo: %v", err)
+	}
+	applier, err := reconcile.NewApplier(cfg)
+	if err != nil {
+		return err
+	}
+	opts := render.Options{DefaultNamespace: f.defaultNamespace, RequireDigest: f.requireDigest, DefaultDrift: f.drift}
+	loop := reconcile.NewLoop(reconcile.Config{
+		Source:   repo,
+		Render:   func(dir string) ([]render.Unit, error) { return render.Repository(dir, opts) },
+		Applier:  applier,
+		Interval: interval,
+		Log:      log,
+		Events:   logEvents(log),
+	})
+	srv, err := serve(f.listen, loop, log)
+	if err != nil {
+		return err
+	}
+	defer shutdown(srv)
+	log.Info("tether started", "version", version, "repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
+	err = loop.Run(ctx)
+	log.Info("tether stopped")
+	return err
+}
+
+func workDirectory(dir string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, os.MkdirAll(dir, 0o700)
+	}
+	tmp, err := os.MkdirTemp("", "tether-")
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// logEvents is the event sink until notifiers exist: every event becomes a log line.
+func logEvents(log *slog.Logger) reconcile.Sink {
+	return func(ev reconcile.Event) {
+		attrs := []any{"event", string(ev.Type), "revision", ev.Revision}
+		if ev.Unit != "" {
+			attrs = append(attrs, "model", ev.Unit)
+		}
+		if ev.Object != nil {
+			attrs = append(attrs, "object", ev.Object.String())
+		}
+		if ev.Action != "" {
+			attrs = append(attrs, "action", ev.Action)
+		}
+		if d := ev.Drift; d != nil {
+			attrs = append(attrs, "diff", d.String(), "manager", d.Manager)
+		}
+		if ev.Message != "" {
+			attrs = append(attrs, "message", ev.Message)
+		}
+		log.Info(eventMessage(ev.Type), attrs...)
+	}
+}
+
+func eventMessage(t reconcile.EventType) string {
+	switch t {
+	case reconcile.EventDriftDetected:
+		return "drift detected"
+	case reconcile.EventDriftReverted:
+		return "drift reverted"
+	}
+	return "event"
+}
+
+// serve starts the health endpoints; a port already in use fails the start.
+func serve(addr string, loop *reconcile.Loop, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !loop.Ready() {
+			http.Error(w, "first revision not yet reconciled", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usagef("run: --listen %s: %v", addr, err)
+	}
+	srv.Addr = ln.Addr().String()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server failed", "err", err)
+		}
+	}()
+	return srv, nil
+}
+
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}

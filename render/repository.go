@@ -1,0 +1,110 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+)
+
+// ModelsDir is the folder of a models repository that holds one folder per model.
+const ModelsDir = "models"
+
+// ModelFile is the spec file inside each model folder.
+const ModelFile = "model.yaml"
+
+// Options are the daemon-wide settings rendering depends on.
+type Options struct {
+	DefaultNamespace string // namespace for models that name none
+	RequireDigest    bool   // images must be pinned by digest
+	DefaultDrift     string // drift mode for models that name none
+}
+
+// Repository renders every model under dir/models, sorted by name. Each model is
+// rendered in isolation: a broken model yields a Unit with Err set and the others
+// are unaffected. The error is for problems with dir itself.
+func Repository(dir string, opts Options) ([]Unit, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, ModelsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ModelsDir, err)
+	}
+	var units []Unit
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		units = append(units, LoadModel(dir, e.Name(), opts))
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].Name < units[j].Name })
+	return units, nil
+}
+
+// LoadModel renders the model in dir/models/<folder>.
+func LoadModel(dir, folder string, opts Options) Unit {
+	source := path.Join(ModelsDir, folder)
+	file := path.Join(source, ModelFile)
+	u := Unit{Name: folder, Namespace: opts.DefaultNamespace, Source: source}
+	data, err := readSpec(filepath.Join(dir, filepath.FromSlash(file)))
+	if err != nil {
+		u.Err = Errors{{File: file, Msg: err.Error()}}
+		return u
+	}
+	m, root, errs := decodeModel(file, data)
+	if errs != nil {
+		u.Err = errs
+		return u
+	}
+	errs, u.Warnings = validate(file, folder, root, m, opts)
+	if errs != nil {
+		u.Err = errs
+		return u
+	}
+	applyDefaults(m, folder, opts)
+	u.Namespace, u.Drift, u.Suspend = m.Metadata.Namespace, m.Spec.Drift, m.Spec.Suspend
+	u.Objects, u.Err = renderModel(m, source)
+	u.Hash = ObjectsHash(u.Objects)
+	return u
+}
+
+func applyDefaults(m *Model, folder string, opts Options) {
+	if m.Metadata.Name == "" {
+		m.Metadata.Name = folder
+	}
+	if m.Metadata.Namespace == "" {
+		m.Metadata.Namespace = opts.DefaultNamespace
+	}
+	if m.Spec.Drift == "" {
+		m.Spec.Drift = opts.DefaultDrift
+	}
+}
+
+// readSpec reads a spec file, refusing symlinks, non-regular files and files
+// over maxSpecBytes without reading them whole.
+func readSpec(name string) ([]byte, error) {
+	fi, err := os.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("missing; every model folder needs a %s", ModelFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("is not a regular file (symlinks are not followed)")
+	}
+	if fi.Size() > maxSpecBytes {
+		return nil, fmt.Errorf("file is %d bytes; at most %d bytes are allowed", fi.Size(), maxSpecBytes)
+	}
+	return os.ReadFile(name)
+}
+
+// ObjectsHash is a content hash over rendered objects, used to skip units whose
+// content did not change.
+func ObjectsHash(objs any) string {
+	return shortHash(objs, 16)
+}
