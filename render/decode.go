@@ -16,6 +16,8 @@ const maxSpecBytes = 1 << 20
 
 // decodeModel strictly decodes one model.yaml. It returns the model, the parsed
 // node tree (for line lookups during validation) and every decoding problem.
+// After unknown fields or wrong types the model is still returned, decoded as far
+// as possible, so validation can report the remaining problems in the same pass.
 func decodeModel(file string, data []byte) (*Model, *yaml.Node, Errors) {
 	if errs := checkRaw(file, data); errs != nil {
 		return nil, nil, errs
@@ -31,7 +33,11 @@ func decodeModel(file string, data []byte) (*Model, *yaml.Node, Errors) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&m); err != nil {
-		return nil, &root, typeErrors(file, &root, err)
+		var te *yaml.TypeError
+		if errors.As(err, &te) { // yaml.v3 decoded everything else: validate it too
+			return &m, &root, typeErrors(file, &root, err)
+		}
+		return nil, &root, Errors{yamlError(file, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {

@@ -55,13 +55,14 @@ func LoadModel(dir, folder string, opts Options) Unit {
 		u.Err = Errors{{File: file, Msg: err.Error()}}
 		return u
 	}
-	m, root, errs := decodeModel(file, data)
-	if errs != nil {
-		u.Err = errs
+	m, root, decodeErrs := decodeModel(file, data)
+	if m == nil {
+		u.Err = decodeErrs
 		return u
 	}
-	errs, u.Warnings = validate(file, folder, root, m, opts)
-	if errs != nil {
+	errs, warnings := validate(file, folder, root, m, opts)
+	u.Warnings = warnings
+	if errs = mergeErrors(decodeErrs, errs); errs != nil {
 		u.Err = errs
 		return u
 	}
@@ -107,4 +108,21 @@ func readSpec(name string) ([]byte, error) {
 // content did not change.
 func ObjectsHash(objs any) string {
 	return shortHash(objs, 16)
+}
+
+// mergeErrors adds validation errors to decoding errors, leaving out those about
+// a field that already failed to decode (its zero value would only mislead).
+func mergeErrors(decoded, validated Errors) Errors {
+	failed := map[string]bool{}
+	for _, e := range decoded {
+		failed[e.Field] = true
+	}
+	out := decoded
+	for _, e := range validated {
+		if !failed[e.Field] {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
 }
