@@ -1,0 +1,49 @@
+# tether — see README.md. Everything here works on a fresh machine with Go 1.26 and git.
+SHELL := /bin/bash
+GO ?= go
+CLUSTER_DIR ?= .cache/cluster
+LOCALCLUSTER := $(GO) run ./e2e/cluster/cmd/localcluster
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build test unit e2e vet cluster-build cluster-up cluster-down demo clean
+
+all: build
+
+## build: the tether binary in bin/
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/tether ./cmd/tether
+
+## test: vet, unit tests and end-to-end tests against the local control plane
+test: vet unit e2e
+
+vet:
+	@unformatted=$$(gofmt -l cmd source render reconcile e2e); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./cmd/... ./source/... ./render/... ./reconcile/...
+
+# e2e packages each start their own control plane; run them one at a time so
+# two clusters never compete for this machine's two cores.
+e2e: cluster-build
+	$(GO) test -count=1 -p 1 -timeout 30m ./e2e/...
+
+## cluster-build: build (or reuse) etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwok
+cluster-build:
+	@$(LOCALCLUSTER) build >/dev/null
+
+## cluster-up / cluster-down: a local control plane that outlives the command
+cluster-up: cluster-build
+	$(LOCALCLUSTER) up --dir $(CLUSTER_DIR)
+	@echo "export KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig"
+
+cluster-down:
+	$(LOCALCLUSTER) down --dir $(CLUSTER_DIR)
+
+## demo: apply the example models, drift them out of band, watch tether revert it
+demo: build cluster-build
+	./examples/demo.sh
+
+clean:
+	rm -rf bin .cache

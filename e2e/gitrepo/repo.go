@@ -1,0 +1,88 @@
+package gitrepo
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Repo is a throwaway repository on branch main.
+type Repo struct {
+	t   testing.TB
+	Dir string
+}
+
+// New initialises an empty repository in a temporary directory.
+func New(t testing.TB) *Repo {
+	t.Helper()
+	r := &Repo{t: t, Dir: t.TempDir()}
+	r.Git("init", "-q", "-b", "main")
+	return r
+}
+
+// Git runs git in the repository and returns its trimmed output.
+func (r *Repo) Git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.Dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=tether-test", "GIT_AUTHOR_EMAIL=test@tether.dev",
+		"GIT_COMMITTER_NAME=tether-test", "GIT_COMMITTER_EMAIL=test@tether.dev")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Commit writes files (path → content; empty content deletes the file), commits
+// them and returns the commit hash.
+func (r *Repo) Commit(files map[string]string) string {
+	r.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(r.Dir, filepath.FromSlash(name))
+		if content == "" {
+			if err := os.RemoveAll(p); err != nil {
+				r.t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.Git("add", "-A")
+	r.Git("commit", "-q", "--allow-empty", "-m", "test change")
+	return r.Head()
+}
+
+// Head is the commit hash of main.
+func (r *Repo) Head() string { return r.Git("rev-parse", "HEAD") }
+
+// CopyTree copies the files under src into the repository, keeping paths.
+func (r *Repo) CopyTree(src string) {
+	r.t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(r.Dir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+}
