@@ -18,8 +18,8 @@ type Source interface {
 	Sync(ctx context.Context) (snap source.Snapshot, changed bool, err error)
 }
 
-// Renderer renders a checked-out revision into units.
-type Renderer func(dir string) ([]render.Unit, error)
+// Renderer renders a checked-out revision.
+type Renderer func(dir string) (*render.Result, error)
 
 // Config wires a Loop.
 type Config struct {
@@ -92,7 +92,7 @@ func (l *Loop) cycle(ctx context.Context) time.Duration {
 	if !changed && !l.retry && snap.Revision == l.revision {
 		return l.cfg.Interval
 	}
-	units, err := l.cfg.Render(snap.Dir)
+	res, err := l.cfg.Render(snap.Dir)
 	if err != nil {
 		l.cfg.Log.Error("render failed", "revision", snap.Revision, "err", err)
 		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: snap.Revision, Message: err.Error()})
@@ -101,12 +101,12 @@ func (l *Loop) cycle(ctx context.Context) time.Duration {
 	}
 	newRevision := snap.Revision != l.revision
 	l.retry = false
-	for i := range units {
-		l.reconcileUnit(ctx, snap.Revision, &units[i], newRevision)
+	for i := range res.Units {
+		l.reconcileUnit(ctx, snap.Revision, &res.Units[i], newRevision)
 	}
 	l.revision = snap.Revision
 	l.ready.Store(true)
-	l.cfg.Log.Info("revision reconciled", "revision", snap.Revision, "models", len(units), "duration", time.Since(start).Round(time.Millisecond))
+	l.cfg.Log.Info("revision reconciled", "revision", snap.Revision, "models", len(res.Units), "duration", time.Since(start).Round(time.Millisecond))
 	return l.cfg.Interval
 }
 

@@ -25,11 +25,11 @@ func TestGolden(t *testing.T) {
 	for _, models := range cases {
 		dir := filepath.Dir(models)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			units, err := render.Repository(dir, render.Options{DefaultNamespace: "ml", DefaultDrift: render.DriftRevert})
+			res, err := render.Repository(dir, render.Options{DefaultNamespace: "ml", DefaultDrift: render.DriftRevert})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := stream(t, units)
+			got := stream(t, res.Units)
 			golden := dir + ".golden.yaml"
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
@@ -73,7 +73,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 	first, _ := render.Repository("testdata/full", opts)
 	for range 5 {
 		again, _ := render.Repository("testdata/full", opts)
-		if diff := cmp.Diff(stream(t, first), stream(t, again)); diff != "" {
+		if diff := cmp.Diff(stream(t, first.Units), stream(t, again.Units)); diff != "" {
 			t.Fatalf("rendering twice differs:\n%s", diff)
 		}
 	}

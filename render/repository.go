@@ -23,26 +23,39 @@ type Options struct {
 	DefaultDrift     string // drift mode for models that name none
 }
 
+// Result is one revision of a models repository, rendered.
+type Result struct {
+	Units    []Unit   // one per model folder, sorted by name
+	Settings Settings // from tether.yaml; zero when the file is absent
+}
+
+// Settings are the repository-wide settings of tether.yaml.
+type Settings struct {
+	AllowMassPrune bool // let this revision prune more than --max-prune
+}
+
 // Repository renders every model under dir/models, sorted by name. Each model is
 // rendered in isolation: a broken model yields a Unit with Err set and the others
-// are unaffected. The error is for problems with dir itself.
-func Repository(dir string, opts Options) ([]Unit, error) {
+// are unaffected. The error is for problems with the repository as a whole
+// (an unreadable models folder); then nothing of this revision may be applied
+// or pruned.
+func Repository(dir string, opts Options) (*Result, error) {
 	entries, err := os.ReadDir(filepath.Join(dir, ModelsDir))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return &Result{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", ModelsDir, err)
 	}
-	var units []Unit
+	res := &Result{}
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		units = append(units, LoadModel(dir, e.Name(), opts))
+		res.Units = append(res.Units, LoadModel(dir, e.Name(), opts))
 	}
-	sort.Slice(units, func(i, j int) bool { return units[i].Name < units[j].Name })
-	return units, nil
+	sort.Slice(res.Units, func(i, j int) bool { return res.Units[i].Name < res.Units[j].Name })
+	return res, nil
 }
 
 // LoadModel renders the model in dir/models/<folder>.

@@ -71,10 +71,11 @@ func TestValidationErrors(t *testing.T) {
 			dir := t.TempDir()
 			writeModel(t, dir, tt.folder, tt.spec)
 			writeModel(t, dir, "zz-good", strings.Replace(validSpec, "name: m", "name: zz-good", 1))
-			units, err := render.Repository(dir, tt.opts)
+			res, err := render.Repository(dir, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
+			units := res.Units
 			if len(units) != 2 {
 				t.Fatalf("got %d units, want 2", len(units))
 			}
@@ -105,10 +106,10 @@ func TestEveryErrorIsCollected(t *testing.T) {
 	spec := strings.Replace(validSpec, "port: 8080", "port: 0\n    replicas: -1\n    readinessPath: healthz", 1)
 	spec = strings.Replace(spec, "kind: Model", "kind: Modle", 1)
 	writeModel(t, dir, "m", spec)
-	units, _ := render.Repository(dir, render.Options{})
-	errs, ok := units[0].Err.(render.Errors)
+	res, _ := render.Repository(dir, render.Options{})
+	errs, ok := res.Units[0].Err.(render.Errors)
 	if !ok || len(errs) != 3 {
-		t.Fatalf("want 3 errors (kind, replicas, readinessPath), got %v", units[0].Err)
+		t.Fatalf("want 3 errors (kind, replicas, readinessPath), got %v", res.Units[0].Err)
 	}
 }
 

@@ -49,14 +49,14 @@ func renderCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	units, err := render.Repository(dir, opts)
+	res, err := render.Repository(dir, opts)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	found := false
-	for _, u := range units {
+	for _, u := range res.Units {
 		if model != "" && u.Name != model {
 			continue
 		}
@@ -84,12 +84,12 @@ func validateCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	units, err := render.Repository(dir, opts)
+	res, err := render.Repository(dir, opts)
 	if err != nil {
 		return err
 	}
 	bad := 0
-	for _, u := range units {
+	for _, u := range res.Units {
 		for _, warn := range u.Warnings {
 			fmt.Fprintln(stdout, "warning:", warn)
 		}
@@ -99,9 +99,9 @@ func validateCommand(args []string, stdout io.Writer) error {
 		}
 	}
 	if bad > 0 {
-		fmt.Fprintf(stdout, "%d of %d models invalid\n", bad, len(units))
+		fmt.Fprintf(stdout, "%d of %d models invalid\n", bad, len(res.Units))
 		return exitCode(1)
 	}
-	fmt.Fprintf(stdout, "%d models valid\n", len(units))
+	fmt.Fprintf(stdout, "%d models valid\n", len(res.Units))
 	return nil
 }

@@ -122,7 +122,7 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	opts := render.Options{DefaultNamespace: f.defaultNamespace, RequireDigest: f.requireDigest, DefaultDrift: f.drift}
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source:   repo,
-		Render:   func(dir string) ([]render.Unit, error) { return render.Repository(dir, opts) },
+		Render:   func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
 		Applier:  applier,
 		Interval: interval,
 		Log:      log,
