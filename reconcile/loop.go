@@ -26,7 +26,7 @@ type Config struct {
 	Source   Source
 	Render   Renderer
 	Applier  *Applier
-	Interval time.Duration // poll period
+	Interval time.Duration // poll period; also caps the fetch backoff
 	Log      *slog.Logger
 	Events   Sink // optional
 }
@@ -41,6 +41,7 @@ type Loop struct {
 
 	mu        sync.Mutex
 	lastDrift map[Key]time.Time
+	wake      chan struct{}
 
 	revision string // last revision rendered and applied
 	retry    bool   // some unit failed: apply again even if the revision is unchanged
@@ -59,6 +60,16 @@ func NewLoop(cfg Config) *Loop {
 		state:     st,
 		watcher:   newWatcher(cfg.Applier.Dynamic(), st, cfg.Log),
 		lastDrift: map[Key]time.Time{},
+		wake:      make(chan struct{}, 1),
+	}
+}
+
+// Wake asks for a fetch now (e.g. after a push webhook). Calls that arrive while
+// one is pending coalesce into a single fetch.
+func (l *Loop) Wake() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -72,10 +83,14 @@ func (l *Loop) Run(ctx context.Context) error {
 	go l.runDriftWorker(ctx)
 	for {
 		wait := l.cycle(ctx)
+		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return nil
-		case <-time.After(wait):
+		case <-timer.C:
+		case <-l.wake:
+			timer.Stop()
 		}
 	}
 }
