@@ -35,6 +35,9 @@ func TestSlice(t *testing.T) {
 
 	d := startDaemon(t, "--repo", server.URL, "--branch", "main", "--interval", "1s", "--default-namespace", ns)
 	eventually(t, 20*time.Second, "/readyz answers 200", func() (bool, error) { return d.get(t, "/readyz") == http.StatusOK, nil })
+	eventually(t, 10*time.Second, "first revision reconciled", func() (bool, error) {
+		return len(d.find("revision reconciled", map[string]string{"revision": first})) > 0, nil
+	})
 
 	t.Run("applies every rendered object with tether's metadata", func(t *testing.T) {
 		deploy, err := cs.AppsV1().Deployments(ns).Get(ctx, "fraud-detector", metav1.GetOptions{})

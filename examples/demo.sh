@@ -9,9 +9,11 @@ say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 work=$(mktemp -d -t tether-demo-XXXXXX)
 tether_pid=""
+slack_pid=""
 cleanup() {
   set +e
   [ -n "$tether_pid" ] && kill "$tether_pid" 2>/dev/null && wait "$tether_pid" 2>/dev/null
+  [ -n "$slack_pid" ] && kill "$slack_pid" 2>/dev/null && wait "$slack_pid" 2>/dev/null
   go run ./e2e/cluster/cmd/localcluster down --dir "$work/cluster" >/dev/null 2>&1
   rm -rf "$work"
 }
@@ -34,8 +36,15 @@ git -C "$repo" -c user.name=demo -c user.email=demo@tether.dev commit -qm "two m
 git -C "$repo" log --oneline
 kubectl create namespace ml
 
-say "Running: tether run --repo $repo --interval 5s --default-namespace ml"
+say "Starting a stand-in Slack webhook on loopback (e2e/slackrecv): it prints what Slack would receive"
+go build -o "$work/slackrecv" ./e2e/slackrecv/cmd/slackrecv
+"$work/slackrecv" --url-file "$work/slack-url" >"$work/slack.log" 2>&1 &
+slack_pid=$!
+for _ in $(seq 1 50); do [ -s "$work/slack-url" ] && break; sleep 0.1; done
+
+say "Running: tether run --repo $repo --interval 5s --default-namespace ml --slack-webhook-url-file slack-url --cluster-name demo"
 ./bin/tether run --repo "$repo" --interval 5s --kubeconfig "$KUBECONFIG" --default-namespace ml \
+  --slack-webhook-url-file "$work/slack-url" --cluster-name demo \
   --listen 127.0.0.1:0 --log-format text >"$work/tether.log" 2>&1 &
 tether_pid=$!
 for _ in $(seq 1 100); do grep -q 'msg="revision reconciled"' "$work/tether.log" && break; sleep 0.2; done
@@ -50,6 +59,9 @@ kubectl -n ml patch deployment fraud-detector --field-manager=demo-intruder -p '
 sleep 1
 printf '  replicas one second later: %s (Git says 2)\n' "$(kubectl -n ml get deployment fraud-detector -o jsonpath='{.spec.replicas}')"
 grep -E 'msg="drift (detected|reverted)"' "$work/tether.log" | sed 's/^/  tether: /'
+for _ in $(seq 1 50); do grep -q 'Drift reverted' "$work/slack.log" && break; sleep 0.1; done
+echo "  What Slack received:"
+sed 's/^/  /' "$work/slack.log"
 
 say "Out-of-band change: someone swaps churn-scorer's image"
 kubectl -n ml set image deployment/churn-scorer serve=evil.example.com/churn:latest

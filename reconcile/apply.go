@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
@@ -20,11 +22,12 @@ import (
 // FieldManager is the name tether's server-side applies carry in managedFields.
 const FieldManager = "tether"
 
-// Applier server-side applies objects through the dynamic client, resolving
-// kinds with a cached discovery RESTMapper.
+// Applier server-side applies and deletes objects through the dynamic client,
+// resolving kinds with a cached discovery RESTMapper.
 type Applier struct {
-	dyn    dynamic.Interface
-	mapper meta.ResettableRESTMapper
+	dyn       dynamic.Interface
+	clientset kubernetes.Interface
+	mapper    meta.ResettableRESTMapper
 }
 
 // NewApplier builds an Applier for cfg. Discovery runs lazily, on the first apply.
@@ -33,11 +36,16 @@ func NewApplier(cfg *rest.Config) (*Applier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clientset: %w", err)
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	return &Applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	return &Applier{dyn: dyn, clientset: cs, mapper: mapper}, nil
 }
 
 // Dynamic is the client the Applier writes with; watchers share it.
@@ -47,7 +55,7 @@ func (a *Applier) Dynamic() dynamic.Interface { return a.dyn }
 // the API server stored. One request per object: no GET or dry-run first.
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, schema.GroupVersionResource, error) {
 	key := KeyOf(obj)
-	ri, gvr, err := a.resource(obj)
+	ri, gvr, err := a.resource(obj.GroupVersionKind(), obj.GetNamespace())
 	if err != nil {
 		return nil, gvr, fmt.Errorf("%s: apply: %w", key, err)
 	}
@@ -63,10 +71,38 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (*u
 	return live, gvr, nil
 }
 
-// resource maps obj's kind to its REST resource, refreshing discovery once when
-// the kind is unknown (e.g. a CRD created moments ago).
-func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, schema.GroupVersionResource, error) {
-	gvk := obj.GroupVersionKind()
+// Delete deletes an object in the background; an object already gone is fine.
+func (a *Applier) Delete(ctx context.Context, gvk schema.GroupVersionKind, key Key) error {
+	ri, _, err := a.resource(gvk, key.Namespace)
+	if err != nil {
+		return fmt.Errorf("%s: delete: %w", key, err)
+	}
+	policy := metav1.DeletePropagationBackground
+	err = ri.Delete(ctx, key.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("%s: delete: %w", key, err)
+	}
+	return nil
+}
+
+// get reads obj's live state from the API server.
+func (a *Applier) get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	ri, _, err := a.resource(obj.GroupVersionKind(), obj.GetNamespace())
+	if err != nil {
+		return nil, err
+	}
+	return ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+}
+
+// resourceFor maps a kind to its REST resource.
+func (a *Applier) resourceFor(gvk schema.GroupVersionKind) (schema.GroupVersionResource, error) {
+	_, gvr, err := a.resource(gvk, "")
+	return gvr, err
+}
+
+// resource maps a kind to its REST resource, refreshing discovery once when the
+// kind is unknown (e.g. a CRD created moments ago).
+func (a *Applier) resource(gvk schema.GroupVersionKind, namespace string) (dynamic.ResourceInterface, schema.GroupVersionResource, error) {
 	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if meta.IsNoMatchError(err) {
 		a.mapper.Reset()
@@ -76,16 +112,9 @@ func (a *Applier) resource(obj *unstructured.Unstructured) (dynamic.ResourceInte
 		return nil, schema.GroupVersionResource{}, err
 	}
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		return a.dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace()), mapping.Resource, nil
+		return a.dyn.Resource(mapping.Resource).Namespace(namespace), mapping.Resource, nil
 	}
 	return a.dyn.Resource(mapping.Resource), mapping.Resource, nil
 }
 
-// get reads obj's live state from the API server.
-func (a *Applier) get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	ri, _, err := a.resource(obj)
-	if err != nil {
-		return nil, err
-	}
-	return ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
-}
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

@@ -82,14 +82,27 @@ func DetectDrift(desired *unstructured.Unstructured, owned *fieldpath.Set, live 
 		return nil, nil
 	}
 	d := &Drift{Object: KeyOf(desired)}
+	secret := d.Object.Group == "" && d.Object.Kind == "Secret"
 	lost.Iterate(func(p fieldpath.Path) {
 		want, _ := valueAt(desired.Object, p)
 		got, found := valueAt(live.Object, p)
-		d.Changes = append(d.Changes, FieldChange{Path: pathString(p), Desired: want, Live: got, Removed: !found})
+		path := pathString(p)
+		if secret && isSecretData(path) {
+			want, got = maskedValue, maskedValue
+		}
+		d.Changes = append(d.Changes, FieldChange{Path: path, Desired: want, Live: got, Removed: !found})
 	})
 	sort.Slice(d.Changes, func(i, j int) bool { return d.Changes[i].Path < d.Changes[j].Path })
 	d.Manager, d.Time = responsible(live, lost)
 	return d, nil
+}
+
+// maskedValue replaces a Secret's data in every diff: drift reports say which
+// key changed, never what it holds.
+const maskedValue = "<secret>"
+
+func isSecretData(path string) bool {
+	return strings.HasPrefix(path, "data.") || strings.HasPrefix(path, "stringData.") || path == "data" || path == "stringData"
 }
 
 // responsible names the manager that took the lost fields: the one that owns
@@ -132,7 +145,7 @@ func pathString(p fieldpath.Path) string {
 func valueAt(obj map[string]any, p fieldpath.Path) (any, bool) {
 	var cur any = obj
 	for _, pe := range p {
-		next, ok := step(cur, pe)
+		next, ok := stepInto(cur, pe)
 		if !ok {
 			return nil, false
 		}
@@ -141,7 +154,7 @@ func valueAt(obj map[string]any, p fieldpath.Path) (any, bool) {
 	return cur, true
 }
 
-func step(cur any, pe fieldpath.PathElement) (any, bool) {
+func stepInto(cur any, pe fieldpath.PathElement) (any, bool) {
 	switch {
 	case pe.FieldName != nil:
 		m, ok := cur.(map[string]any)

@@ -13,6 +13,12 @@ const (
 	EventFetchFailed   EventType = "FetchFailed"
 	EventDriftDetected EventType = "DriftDetected"
 	EventDriftReverted EventType = "DriftReverted"
+	EventPruned        EventType = "Pruned"
+	EventPruneBlocked  EventType = "PruneBlocked"
+
+	// EventVerificationFailed: the head commit is unsigned or not signed by a
+	// trusted key (source.ErrUnverified); the last good revision stays applied.
+	EventVerificationFailed EventType = "VerificationFailed"
 )
 
 // Event is one outcome of reconciliation, carrying everything a report needs.
@@ -25,6 +31,9 @@ type Event struct {
 	Action   string // what tether did: applied, reverted, reported
 	Message  string
 	Drift    *Drift
+	Count    int          // objects applied or pruned; deletions a PruneBlocked event held back
+	Objects  []Key        // objects applied or pruned, when the event is about several
+	Digest   *DriftDigest // EventDigest only
 }
 
 // Sink receives events. It must not block: the loop and the watcher call it

@@ -23,27 +23,36 @@ type Renderer func(dir string) (*render.Result, error)
 
 // Config wires a Loop.
 type Config struct {
-	Source   Source
-	Render   Renderer
-	Applier  *Applier
-	Interval time.Duration // poll period; also caps the fetch backoff
-	Log      *slog.Logger
-	Events   Sink // optional
+	Source    Source
+	Render    Renderer
+	Applier   *Applier
+	Inventory *Inventory
+	Interval  time.Duration   // poll period; also caps the fetch backoff
+	Schedule  source.Schedule // optional: poll at its times (a cron spec) instead of every Interval
+	Resync    time.Duration   // full drift check of every object; 0 disables
+	Prune     bool
+	MaxPrune  PruneLimit
+	Log       *slog.Logger
+	Events    Sink     // optional
+	Metrics   *Metrics // optional
 }
 
-// Loop polls the source, renders, applies, and keeps applied objects free of drift.
+// Loop polls the source, renders, applies, prunes, and keeps applied objects
+// free of drift.
 type Loop struct {
 	cfg     Config
 	state   *state
 	watcher *Watcher
 	locks   keyLocks
 	ready   atomic.Bool
+	wake    chan struct{}
+	status  statusBoard
 
 	mu        sync.Mutex
 	lastDrift map[Key]time.Time
-	wake      chan struct{}
+	passes    int // passes that reached the report step
 
-	revision string // last revision rendered and applied
+	revision string // last revision rendered
 	retry    bool   // some unit failed: apply again even if the revision is unchanged
 	failures int    // consecutive fetch failures, for backoff
 	lastErr  string // last fetch error, logged once
@@ -54,15 +63,21 @@ func NewLoop(cfg Config) *Loop {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
 	st := newState()
 	return &Loop{
 		cfg:       cfg,
 		state:     st,
-		watcher:   newWatcher(cfg.Applier.Dynamic(), st, cfg.Log),
+		watcher:   newWatcher(cfg.Applier.Dynamic(), st),
 		lastDrift: map[Key]time.Time{},
 		wake:      make(chan struct{}, 1),
 	}
 }
+
+// Ready reports whether the inventory was read (or the first revision processed).
+func (l *Loop) Ready() bool { return l.ready.Load() }
 
 // Wake asks for a fetch now (e.g. after a push webhook). Calls that arrive while
 // one is pending coalesce into a single fetch.
@@ -73,14 +88,16 @@ func (l *Loop) Wake() {
 	}
 }
 
-// Ready reports whether the first revision was processed.
-func (l *Loop) Ready() bool { return l.ready.Load() }
-
-// Run reconciles until ctx is cancelled. An in-flight apply of one object is
-// finished before it returns.
+// Run reconciles until ctx is cancelled. The object being written when ctx is
+// cancelled is finished, and so is its unit's inventory record.
 func (l *Loop) Run(ctx context.Context) error {
 	l.watcher.start(ctx)
+	if err := l.restore(ctx); err != nil {
+		return err
+	}
+	l.ready.Store(true)
 	go l.runDriftWorker(ctx)
+	go l.resyncEvery(ctx)
 	for {
 		wait := l.cycle(ctx)
 		timer := time.NewTimer(wait)
@@ -95,131 +112,121 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 }
 
-// cycle runs one pass of fetch → render → apply and returns how long to wait
-// before the next one.
+// pass is one trip of a revision through the loop's steps.
+type pass struct {
+	start   time.Time
+	snap    source.Snapshot
+	res     *render.Result
+	newRev  bool
+	desired map[string]*render.Unit // valid, rendered units by name
+	*outcome
+}
+
+// step is one stage of a pass; it returns false to end the pass early.
+type step func(ctx context.Context, p *pass) bool
+
+// cycle runs one pass of fetch → render → apply → prune → record → health and
+// returns how long to wait before the next one.
 func (l *Loop) cycle(ctx context.Context) time.Duration {
-	start := time.Now()
-	snap, changed, err := l.cfg.Source.Sync(ctx)
-	if err != nil {
-		return l.fetchFailed(err)
+	p := &pass{start: time.Now(), outcome: newOutcome()}
+	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.record, l.health, l.report} {
+		if ctx.Err() != nil || !s(ctx, p) {
+			break
+		}
 	}
-	l.fetchRecovered(snap.Revision)
-	if !changed && !l.retry && snap.Revision == l.revision {
-		return l.cfg.Interval
+	if l.failures > 0 {
+		return l.backoff()
 	}
-	res, err := l.cfg.Render(snap.Dir)
-	if err != nil {
-		l.cfg.Log.Error("render failed", "revision", snap.Revision, "err", err)
-		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: snap.Revision, Message: err.Error()})
-		l.revision, l.retry = snap.Revision, false
-		return l.cfg.Interval
+	if l.cfg.Schedule != nil {
+		return time.Until(l.cfg.Schedule.Next(time.Now()))
 	}
-	newRevision := snap.Revision != l.revision
-	l.retry = false
-	for i := range res.Units {
-		l.reconcileUnit(ctx, snap.Revision, &res.Units[i], newRevision)
-	}
-	l.revision = snap.Revision
-	l.ready.Store(true)
-	l.cfg.Log.Info("revision reconciled", "revision", snap.Revision, "models", len(res.Units), "duration", time.Since(start).Round(time.Millisecond))
 	return l.cfg.Interval
 }
 
-// fetchFailed logs a fetch error once per distinct failure and returns a
-// jittered exponential backoff, capped at the poll interval.
-func (l *Loop) fetchFailed(err error) time.Duration {
+// fetch syncs the source. An unchanged head with nothing to retry ends the pass.
+func (l *Loop) fetch(ctx context.Context, p *pass) bool {
+	snap, changed, err := l.cfg.Source.Sync(ctx)
+	if err != nil {
+		l.fetchFailed(err)
+		return false
+	}
+	l.fetchRecovered(snap.Revision)
+	p.snap, p.newRev = snap, snap.Revision != l.revision
+	l.status.setRevision(snap.Revision)
+	return changed || l.retry || p.newRev
+}
+
+// render renders the revision. A repository-wide failure ends the pass: nothing
+// is applied and, above all, nothing is pruned.
+func (l *Loop) render(ctx context.Context, p *pass) bool {
+	res, err := l.cfg.Render(p.snap.Dir)
+	if err != nil {
+		if p.newRev {
+			l.cfg.Log.Error("render failed", "revision", p.snap.Revision, "err", err)
+			l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Message: err.Error()})
+		}
+		l.status.setError(err.Error())
+		l.revision, l.retry = p.snap.Revision, false
+		return false
+	}
+	p.res = res
+	p.desired = map[string]*render.Unit{}
+	for i := range res.Units {
+		u := &res.Units[i]
+		if u.Err == nil {
+			p.desired[u.Name] = u
+		}
+	}
+	l.status.setError("")
+	return true
+}
+
+func (l *Loop) report(ctx context.Context, p *pass) bool {
+	l.revision, l.retry = p.snap.Revision, p.failures() > 0
+	l.mu.Lock()
+	l.passes++
+	l.mu.Unlock()
+	took := time.Since(p.start)
+	l.cfg.Metrics.observeReconcile(p.snap.Revision, took)
+	l.cfg.Log.Info("revision reconciled", "revision", p.snap.Revision, "models", len(p.res.Units),
+		"failed", p.failures(), "duration", took.Round(time.Millisecond))
+	return true
+}
+
+// fetchFailed logs a fetch error once per distinct failure. A head refused by
+// commit verification is its own event: the last good revision stays applied.
+func (l *Loop) fetchFailed(err error) {
 	if msg := err.Error(); msg != l.lastErr {
+		ev := Event{Type: EventFetchFailed, Time: time.Now(), Message: msg}
+		var ve *source.VerificationError
+		if errors.As(err, &ve) {
+			ev.Type, ev.Revision = EventVerificationFailed, ve.Revision
+		}
 		l.cfg.Log.Error("fetch failed", "err", err)
-		l.emit(Event{Type: EventFetchFailed, Time: time.Now(), Message: msg})
+		l.emit(ev)
 		l.lastErr = msg
+		l.status.setError(msg)
 	}
 	l.failures++
-	backoff := time.Second << min(l.failures-1, 10)
-	backoff = min(backoff, l.cfg.Interval)
-	return backoff/2 + rand.N(backoff/2+1)
+}
+
+// backoff is jittered exponential from 1 s, capped at the poll interval.
+func (l *Loop) backoff() time.Duration {
+	d := min(time.Second<<min(l.failures-1, 10), l.cfg.Interval)
+	return d/2 + rand.N(d/2+1)
 }
 
 func (l *Loop) fetchRecovered(revision string) {
 	if l.lastErr != "" {
 		l.cfg.Log.Info("fetch recovered", "revision", revision)
+		l.status.setError("")
 	}
 	l.lastErr, l.failures = "", 0
 }
 
-// reconcileUnit applies one unit if its content changed. An invalid unit is
-// reported (once per revision) and keeps its live objects as last applied.
-func (l *Loop) reconcileUnit(ctx context.Context, revision string, u *render.Unit, newRevision bool) {
-	if u.Err != nil {
-		if newRevision {
-			l.cfg.Log.Error("model invalid", "revision", revision, "model", u.Name, "err", u.Err)
-			l.emit(Event{Type: EventModelInvalid, Time: time.Now(), Revision: revision, Unit: u.Name, Message: u.Err.Error()})
-		}
-		return
+func (l *Loop) emit(ev Event) {
+	l.cfg.Metrics.observeEvent(ev)
+	if l.cfg.Events != nil {
+		l.cfg.Events(ev)
 	}
-	l.state.configure(u.Name, u.Drift, u.Suspend)
-	if u.Suspend {
-		return
-	}
-	if prev := l.state.unit(u.Name); prev != nil && prev.hash == u.Hash {
-		return
-	}
-	if err := l.applyUnit(ctx, revision, u); err != nil {
-		l.retry = true
-		l.cfg.Log.Error("sync failed", "revision", revision, "model", u.Name, "err", err)
-		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: revision, Unit: u.Name, Message: err.Error()})
-		return
-	}
-	l.state.markApplied(u.Name, u.Hash)
-}
-
-// applyUnit applies every object of a unit whose content changed, stamping the
-// revision that produced it. It applies what it can and returns all errors.
-func (l *Loop) applyUnit(ctx context.Context, revision string, u *render.Unit) error {
-	var errs []error
-	count := 0
-	for _, obj := range u.Objects {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		hash := render.ObjectsHash(obj)
-		key := KeyOf(obj)
-		if prev, _, _ := l.state.lookup(key); prev != nil && prev.hash == hash {
-			continue
-		}
-		desired := obj.DeepCopy()
-		annotations := desired.GetAnnotations()
-		annotations[render.AnnotationRev] = revision
-		desired.SetAnnotations(annotations)
-		unlock := l.locks.lock(key)
-		err := l.write(ctx, &applied{unit: u.Name, object: desired, hash: hash, revision: revision})
-		unlock()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		count++
-		l.cfg.Log.Info("applied", "revision", revision, "model", u.Name, "object", key.String())
-	}
-	if count > 0 {
-		l.emit(Event{Type: EventApplied, Time: time.Now(), Revision: revision, Unit: u.Name, Action: "applied"})
-	}
-	return errors.Join(errs...)
-}
-
-// write applies a desired object, records the fields tether now owns, and makes
-// sure the object's kind is watched. The caller holds the object's lock.
-func (l *Loop) write(ctx context.Context, a *applied) error {
-	live, gvr, err := l.cfg.Applier.Apply(ctx, a.object)
-	if err != nil {
-		return err
-	}
-	owned, err := ownedFields(live, FieldManager)
-	if err != nil {
-		return err
-	}
-	next := *a
-	next.owned, next.gvr, next.resourceVersion = owned, gvr, live.GetResourceVersion()
-	l.state.record(&next)
-	l.watcher.watch(gvr, KeyOf(a.object).GroupKind())
-	return nil
 }

@@ -5,11 +5,13 @@ import (
 	"strconv"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/tether-ml/tether/render"
 )
+
+// driftWindow is how long an object counts as "still drifting" for backoff.
+const driftWindow = 10 * time.Second
 
 // runDriftWorker handles queued objects until the queue shuts down.
 func (l *Loop) runDriftWorker(ctx context.Context) {
@@ -28,6 +30,38 @@ func (l *Loop) runDriftWorker(ctx context.Context) {
 	}
 }
 
+// resyncEvery queues a full drift check after the first pass and then every
+// cfg.Resync.
+func (l *Loop) resyncEvery(ctx context.Context) {
+	for !l.firstPassDone() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	l.watcher.resync()
+	if l.cfg.Resync <= 0 {
+		return
+	}
+	t := time.NewTicker(l.cfg.Resync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			l.watcher.resync()
+		}
+	}
+}
+
+func (l *Loop) firstPassDone() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.passes > 0
+}
+
 // driftedRecently keeps an object's backoff growing while it keeps drifting.
 func (l *Loop) driftedRecently(key Key) bool {
 	l.mu.Lock()
@@ -36,19 +70,17 @@ func (l *Loop) driftedRecently(key Key) bool {
 	return ok && time.Since(t) < driftWindow
 }
 
-// driftWindow is how long an object counts as "still drifting" for backoff.
-const driftWindow = 10 * time.Second
-
 // handleDrift checks one object against what tether applied and reverts or
 // reports a difference. It returns true when the object should be retried.
 func (l *Loop) handleDrift(ctx context.Context, key Key) (retry bool) {
 	unlock := l.locks.lock(key)
 	defer unlock()
-	a, mode, suspend := l.state.lookup(key)
-	if a == nil || a.owned == nil || suspend {
+	m, mode, suspend := l.state.lookup(key)
+	if m == nil || m.object == nil || m.owned == nil || suspend {
 		return false
 	}
-	d, err := l.detect(ctx, key, a)
+	seen := time.Now()
+	d, err := l.detect(ctx, key, m)
 	if err != nil {
 		l.cfg.Log.Error("drift check failed", "object", key.String(), "err", err)
 		return true
@@ -57,32 +89,35 @@ func (l *Loop) handleDrift(ctx context.Context, key Key) (retry bool) {
 		return false
 	}
 	l.mu.Lock()
-	l.lastDrift[key] = time.Now()
+	l.lastDrift[key] = seen
 	l.mu.Unlock()
-	ev := Event{Type: EventDriftDetected, Time: time.Now(), Revision: a.revision, Unit: a.unit, Object: &key, Drift: d, Action: "reported"}
+	ev := Event{Type: EventDriftDetected, Time: seen, Revision: m.revision, Unit: m.unit, Object: &key, Drift: d, Action: "reported"}
 	if mode == render.DriftReport {
 		l.emit(ev)
+		l.state.setDrift(m.unit, ev)
 		return false
 	}
 	ev.Action = "reverted"
 	l.emit(ev)
-	if err := l.write(ctx, a); err != nil {
+	if err := l.write(ctx, "", m); err != nil {
 		l.cfg.Log.Error("revert failed", "object", key.String(), "err", err)
 		return true
 	}
+	l.cfg.Metrics.observeRevert(time.Since(seen))
 	ev.Type, ev.Time = EventDriftReverted, time.Now()
 	l.emit(ev)
+	l.state.setDrift(m.unit, ev)
 	return false
 }
 
 // detect compares the live object with what was applied. The informer cache may
 // briefly lag tether's own writes; an object older than tether's last write is
 // skipped (its newer event follows), and a missing one is confirmed with a GET.
-func (l *Loop) detect(ctx context.Context, key Key, a *applied) (*Drift, error) {
+func (l *Loop) detect(ctx context.Context, key Key, m *member) (*Drift, error) {
 	live, found := l.watcher.live(key)
 	if !found {
-		got, err := l.cfg.Applier.get(ctx, a.object)
-		if apierrors.IsNotFound(err) {
+		got, err := l.cfg.Applier.get(ctx, m.object)
+		if isNotFound(err) {
 			return &Drift{Object: key, Deleted: true}, nil
 		}
 		if err != nil {
@@ -90,10 +125,10 @@ func (l *Loop) detect(ctx context.Context, key Key, a *applied) (*Drift, error) 
 		}
 		live = got
 	}
-	if olderThan(live, a.resourceVersion) {
+	if olderThan(live, m.resourceVersion) {
 		return nil, nil
 	}
-	return DetectDrift(a.object, a.owned, live)
+	return DetectDrift(m.object, m.owned, live)
 }
 
 // olderThan reports whether live predates tether's write at rv. Resource
@@ -103,10 +138,4 @@ func olderThan(live *unstructured.Unstructured, rv string) bool {
 	a, err1 := strconv.ParseUint(live.GetResourceVersion(), 10, 64)
 	b, err2 := strconv.ParseUint(rv, 10, 64)
 	return err1 == nil && err2 == nil && a < b
-}
-
-func (l *Loop) emit(ev Event) {
-	if l.cfg.Events != nil {
-		l.cfg.Events(ev)
-	}
 }

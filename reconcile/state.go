@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"sort"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -8,87 +9,164 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
-// applied is what tether last applied for one object: the desired state that
+// member is what tether last applied for one object: the desired state that
 // drift is measured against and reverted to.
-type applied struct {
+type member struct {
 	unit     string
-	object   *unstructured.Unstructured // as sent, revision annotation included
+	key      Key
+	version  string
+	object   *unstructured.Unstructured // as sent, revision annotation included; nil until rendered after a restart
 	hash     string                     // content hash without the revision annotation
 	revision string                     // commit that produced this content
 	owned    *fieldpath.Set             // fields tether owned right after the apply
-	gvr      schema.GroupVersionResource
 	// resourceVersion is the object's version right after tether's write.
 	resourceVersion string
 }
 
-// unitState is the last applied state of one unit.
+// unitState is the last applied state of one unit, as the inventory records it.
 type unitState struct {
-	hash    string
-	drift   string
-	suspend bool
-	objects map[Key]*applied
+	name, kind string
+	hash       string // content hash of the last completely applied render
+	revision   string // revision of that render
+	drift      string
+	suspend    bool
+	members    map[Key]*member
+
+	health    Health
+	lastError string
+	lastDrift *Event
 }
 
-// state is shared by the loop (writer) and the drift watcher (reader).
+// state is shared by the loop (writer) and the drift worker (reader).
 type state struct {
 	mu    sync.RWMutex
 	units map[string]*unitState
-	byKey map[Key]*applied
+	byKey map[Key]*member
 }
 
 func newState() *state {
-	return &state{units: map[string]*unitState{}, byKey: map[Key]*applied{}}
+	return &state{units: map[string]*unitState{}, byKey: map[Key]*member{}}
 }
 
 // lookup returns what was applied for key and how its unit wants drift handled.
-func (s *state) lookup(key Key) (a *applied, drift string, suspend bool) {
+func (s *state) lookup(key Key) (m *member, drift string, suspend bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	a = s.byKey[key]
-	if a == nil {
+	m = s.byKey[key]
+	if m == nil {
 		return nil, "", false
 	}
-	u := s.units[a.unit]
-	return a, u.drift, u.suspend
+	u := s.units[m.unit]
+	return m, u.drift, u.suspend
 }
 
-func (s *state) unit(name string) *unitState {
+// unit returns a copy of a unit's summary fields (members excluded).
+func (s *state) unit(name string) (unitState, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.units[name]
-}
-
-// record stores one applied object.
-func (s *state) record(a *applied) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.ensure(a.unit)
-	key := KeyOf(a.object)
-	u.objects[key] = a
-	s.byKey[key] = a
-}
-
-// configure records how a unit wants drift handled, before it is applied.
-func (s *state) configure(name, drift string, suspend bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.ensure(name)
-	u.drift, u.suspend = drift, suspend
-}
-
-// markApplied records the content hash of a unit whose objects all applied.
-func (s *state) markApplied(name, hash string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ensure(name).hash = hash
+	u, ok := s.units[name]
+	if !ok {
+		return unitState{}, false
+	}
+	c := *u
+	c.members = nil
+	return c, true
 }
 
 // ensure returns the unit's state, creating it; the caller holds mu.
-func (s *state) ensure(name string) *unitState {
+func (s *state) ensure(name, kind string) *unitState {
 	u := s.units[name]
 	if u == nil {
-		u = &unitState{objects: map[Key]*applied{}}
+		u = &unitState{name: name, kind: kind, members: map[Key]*member{}}
 		s.units[name] = u
 	}
 	return u
+}
+
+// update runs fn on a unit's state under the write lock.
+func (s *state) update(name, kind string, fn func(*unitState)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.ensure(name, kind))
+}
+
+// record stores one applied (or restored) object.
+func (s *state) record(kind string, m *member) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensure(m.unit, kind).members[m.key] = m
+	s.byKey[m.key] = m
+}
+
+// forget drops an object tether deleted or stopped managing.
+func (s *state) forget(unit string, key Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.units[unit]; u != nil {
+		delete(u.members, key)
+	}
+	if m := s.byKey[key]; m != nil && m.unit == unit {
+		delete(s.byKey, key)
+	}
+}
+
+// dropUnit forgets a unit whose inventory was deleted.
+func (s *state) dropUnit(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.units[name]; u != nil {
+		for k := range u.members {
+			delete(s.byKey, k)
+		}
+	}
+	delete(s.units, name)
+}
+
+// memberList returns a unit's members sorted by key.
+func (s *state) memberList(name string) []*member {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u := s.units[name]
+	if u == nil {
+		return nil
+	}
+	out := make([]*member, 0, len(u.members))
+	for _, m := range u.members {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key.String() < out[j].key.String() })
+	return out
+}
+
+// unitNames lists every unit tether manages, sorted.
+func (s *state) unitNames() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.units))
+	for n := range s.units {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// managedCount is the number of objects across all units.
+func (s *state) managedCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.byKey)
+}
+
+// setDrift records the last drift event of a unit for /status.
+func (s *state) setDrift(name string, ev Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.units[name]; u != nil {
+		u.lastDrift = &ev
+	}
+}
+
+// gvk returns a member's group/version/kind.
+func (m *member) gvk() schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: m.key.Group, Version: m.version, Kind: m.key.Kind}
 }

@@ -3,7 +3,6 @@ package reconcile
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -24,7 +23,6 @@ type Watcher struct {
 	factory dynamicinformer.DynamicSharedInformerFactory
 	queue   workqueue.TypedRateLimitingInterface[Key]
 	state   *state
-	log     *slog.Logger
 
 	mu       sync.Mutex
 	watching map[schema.GroupVersionResource]cache.GenericLister
@@ -33,7 +31,7 @@ type Watcher struct {
 }
 
 // newWatcher builds a watcher; nothing is watched until watch is called.
-func newWatcher(dyn dynamic.Interface, st *state, log *slog.Logger) *Watcher {
+func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
 	selector := render.LabelManagedBy + "=" + render.ManagedByTether
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = selector
@@ -46,7 +44,6 @@ func newWatcher(dyn dynamic.Interface, st *state, log *slog.Logger) *Watcher {
 		factory:  factory,
 		queue:    workqueue.NewTypedRateLimitingQueue(limiter),
 		state:    st,
-		log:      log,
 		watching: map[schema.GroupVersionResource]cache.GenericLister{},
 		byKind:   map[schema.GroupKind]cache.GenericLister{},
 	}
@@ -71,6 +68,7 @@ func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 		return
 	}
 	inf := w.factory.ForResource(gvr)
+	_ = inf.Informer().SetTransform(slim)
 	w.watching[gvr] = inf.Lister()
 	w.byKind[gk] = inf.Lister()
 	ctx := w.ctx
@@ -114,10 +112,24 @@ func (w *Watcher) enqueue(obj any) {
 		return
 	}
 	key := KeyOf(u)
-	if a, _, _ := w.state.lookup(key); a == nil {
+	if m, _, _ := w.state.lookup(key); m == nil {
 		return
 	}
 	w.queue.AddRateLimited(key)
+}
+
+// resync queues every managed object for a drift check; a periodic full check
+// catches anything a watch missed.
+func (w *Watcher) resync() {
+	w.state.mu.RLock()
+	keys := make([]Key, 0, len(w.state.byKey))
+	for k := range w.state.byKey {
+		keys = append(keys, k)
+	}
+	w.state.mu.RUnlock()
+	for _, k := range keys {
+		w.queue.Add(k)
+	}
 }
 
 // live returns the cached live object for key; found is false once deleted.
@@ -141,3 +153,32 @@ func (w *Watcher) live(key Key) (*unstructured.Unstructured, bool) {
 	u, ok := obj.(*unstructured.Unstructured)
 	return u, ok
 }
+
+// slim drops from cached objects what drift, health and pruning never read:
+// kubectl's last-applied-configuration (a second copy of the object) and the
+// field sets of status-only managers. Entries that may own spec fields stay,
+// since they name who changed a field tether owned.
+func slim(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	if ann := u.GetAnnotations(); ann != nil {
+		if _, has := ann[lastApplied]; has {
+			delete(ann, lastApplied)
+			u.SetAnnotations(ann)
+		}
+	}
+	entries := u.GetManagedFields()
+	kept := entries[:0]
+	for _, e := range entries {
+		if e.Subresource == "status" {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	u.SetManagedFields(kept)
+	return u, nil
+}
+
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"

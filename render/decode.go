@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// maxSpecBytes bounds a model.yaml; anything larger is refused unread.
+// maxSpecBytes bounds a model.yaml or tether.yaml; anything larger is refused unread.
 const maxSpecBytes = 1 << 20
 
 // decodeModel strictly decodes one model.yaml. It returns the model, the parsed
@@ -19,40 +20,51 @@ const maxSpecBytes = 1 << 20
 // After unknown fields or wrong types the model is still returned, decoded as far
 // as possible, so validation can report the remaining problems in the same pass.
 func decodeModel(file string, data []byte) (*Model, *yaml.Node, Errors) {
-	if errs := checkRaw(file, data); errs != nil {
+	if errs := checkRaw(file, data, "a Model document"); errs != nil {
 		return nil, nil, errs
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, Errors{yamlError(file, err)}
+	var m Model
+	root, errs, ok := decodeStrict(file, data, &m, "a Model document")
+	if !ok {
+		return nil, root, errs
+	}
+	return &m, root, errs
+}
+
+// decodeStrict decodes a single YAML mapping document into out, rejecting
+// unknown fields. ok reports whether out holds a usable (if partial) value:
+// true after unknown fields or wrong types, false after syntax errors.
+func decodeStrict(file string, data []byte, out any, what string) (root *yaml.Node, errs Errors, ok bool) {
+	root = &yaml.Node{}
+	if err := yaml.Unmarshal(data, root); err != nil {
+		return nil, Errors{yamlError(file, err)}, false
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
-		return nil, nil, Errors{{File: file, Line: 1, Msg: "expected a YAML mapping (a Model document)"}}
+		return root, Errors{{File: file, Line: 1, Msg: "expected a YAML mapping (" + what + ")"}}, false
 	}
-	var m Model
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&m); err != nil {
+	if err := dec.Decode(out); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) { // yaml.v3 decoded everything else: validate it too
-			return &m, &root, typeErrors(file, &root, err)
+			return root, typeErrors(file, root, te), true
 		}
-		return nil, &root, Errors{yamlError(file, err)}
+		return root, Errors{yamlError(file, err)}, false
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &root, Errors{{File: file, Line: extra.Line, Msg: "expected exactly one YAML document"}}
+		return root, Errors{{File: file, Line: extra.Line, Msg: "expected exactly one YAML document"}}, false
 	}
-	return &m, &root, nil
+	return root, nil, true
 }
 
 // checkRaw rejects files that are empty, too large or not UTF-8 before parsing.
-func checkRaw(file string, data []byte) Errors {
+func checkRaw(file string, data []byte, what string) Errors {
 	switch {
 	case len(data) > maxSpecBytes:
 		return Errors{{File: file, Msg: fmt.Sprintf("file is %d bytes; at most %d bytes are allowed", len(data), maxSpecBytes)}}
 	case len(bytes.TrimSpace(data)) == 0:
-		return Errors{{File: file, Msg: "file is empty; expected a Model document"}}
+		return Errors{{File: file, Msg: "file is empty; expected " + what}}
 	case !utf8.Valid(data):
 		return Errors{{File: file, Line: invalidUTF8Line(data), Msg: "file is not valid UTF-8"}}
 	}
@@ -86,42 +98,47 @@ func yamlError(file string, err error) *FieldError {
 }
 
 var notFound = regexp.MustCompile(`^field (\S+) not found in type`)
-var cannotUnmarshal = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+var cannotUnmarshal = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
 
 // typeErrors rewrites yaml.v3's decoding errors (unknown fields, wrong types)
 // into FieldErrors naming the field path at that line.
-func typeErrors(file string, root *yaml.Node, err error) Errors {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return Errors{yamlError(file, err)}
-	}
+func typeErrors(file string, root *yaml.Node, te *yaml.TypeError) Errors {
 	var out Errors
 	for _, msg := range te.Errors {
 		fe := yamlError(file, errors.New(msg))
-		fe.Field = pathAtLine(root, fe.Line)
-		fe.Msg = explainTypeError(fe.Msg)
+		msg = strings.TrimPrefix(fe.Msg, "invalid YAML: ")
+		fe.Field, fe.Msg = explainTypeError(root, fe.Line, msg)
 		out = append(out, fe)
 	}
 	return out
 }
 
-func explainTypeError(msg string) string {
-	msg = trimPrefix(msg, "invalid YAML: ")
+// explainTypeError returns the field a decoder error is about and a message
+// in the words of a spec author rather than of Go.
+func explainTypeError(root *yaml.Node, line int, msg string) (field, explained string) {
 	if m := notFound.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("unknown field %q", m[1])
+		named := func(k, _ *yaml.Node) bool { return k.Value == m[1] }
+		return pathAtLine(root, line, named), fmt.Sprintf("unknown field %q", m[1])
 	}
 	if m := cannotUnmarshal.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("%q is a %s; expected %s", m[2], yamlTag(m[1]), goTypeName(m[3]))
+		kind := map[string]yaml.Kind{"map": yaml.MappingNode, "seq": yaml.SequenceNode}[m[1]]
+		if kind == 0 {
+			kind = yaml.ScalarNode
+		}
+		shaped := func(_, v *yaml.Node) bool { return v.Kind == kind && (m[2] == "" || v.Value == m[2]) }
+		field = pathAtLine(root, line, shaped)
+		if m[2] == "" {
+			return field, fmt.Sprintf("is a %s; expected %s", yamlTag(m[1]), goTypeName(m[3]))
+		}
+		return field, fmt.Sprintf("%q is a %s; expected %s", m[2], yamlTag(m[1]), goTypeName(m[3]))
 	}
-	return msg
+	if m := alreadyDefined.FindStringSubmatch(msg); m != nil {
+		return pathAtLine(root, line, func(k, _ *yaml.Node) bool { return k.Value == m[1] }), msg
+	}
+	return pathAtLine(root, line, nil), msg
 }
 
-func trimPrefix(s, p string) string {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
-}
+var alreadyDefined = regexp.MustCompile(`^mapping key "(.*)" already defined`)
 
 func yamlTag(t string) string {
 	switch t {
@@ -138,17 +155,22 @@ func yamlTag(t string) string {
 }
 
 func goTypeName(t string) string {
-	switch t {
-	case "int32", "int64", "int":
+	t = strings.TrimPrefix(t, "*")
+	switch {
+	case t == "int32" || t == "int64" || t == "int":
 		return "an integer"
-	case "bool":
+	case t == "bool":
 		return "true or false"
-	case "string":
+	case t == "string":
 		return "a string"
-	case "[]string":
+	case t == "[]string":
 		return "a list of strings"
-	case "map[string]string":
+	case t == "map[string]string":
 		return "a mapping of strings to strings"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map[") || strings.HasPrefix(t, "render."):
+		return "a mapping"
 	}
 	return "a " + t
 }

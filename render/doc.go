@@ -1,12 +1,27 @@
-// Package render turns a models repository into the Kubernetes objects tether applies.
+// Package render turns one checkout of a models repository into the Kubernetes
+// objects tether applies, as isolated units.
 //
-// It reads models/<name>/model.yaml (kind Model, apiVersion tether.dev/v1alpha1),
-// validates each spec and renders it into training (Job or CronJob) and serving
-// (Deployment, Service, HorizontalPodAutoscaler) objects with tether's labels and
-// annotations. Each model is an isolated Unit: a broken model carries its error and
-// never stops the others. render knows nothing of Git or the cluster, and never logs.
+// It reads tether.yaml (repository settings), renders each models/<name>/model.yaml
+// (kind Model, apiVersion tether.dev/v1alpha1) into training (Job or CronJob)
+// and serving (Deployment, Service, HorizontalPodAutoscaler) objects with
+// tether's labels and annotations, builds them through models/<name>/kustomization.yaml
+// when there is one, and builds the bundles tether.yaml lists. Specs are
+// decoded strictly and every problem is returned with file, line and field. A
+// broken model or bundle carries its error and never stops the others; an
+// invalid tether.yaml fails the whole revision.
 //
-//	units := render.Repository(dir, render.Options{DefaultNamespace: "ml"})
-//	for _, u := range units { if u.Err != nil { ... }; apply(u.Objects) }
-//	name := render.TrainingJobName(model) // content-addressed: <name>-train-<hash>
+// Kustomize (sigs.k8s.io/kustomize/api/krusty) runs on an in-memory copy of the
+// unit's folder and its declared components, so it never writes the checkout.
+// Before it runs, every kustomization is checked: nothing outside the unit's
+// folder except components, no remote bases or URLs (nothing is ever fetched),
+// no Helm, no plugins or exec/container KRM functions, no symlinks leaving the
+// folder, no custom OpenAPI schema. Builds are serialised (kustomize's global
+// state is not safe for concurrent use) and a kustomize panic becomes an error.
+//
+// render knows nothing of Git or the cluster, and never logs: warnings are
+// returned in Unit.Warnings.
+//
+//	res, err := render.Repository(dir, render.Options{DefaultNamespace: "ml"})
+//	for _, u := range res.Units { if u.Err != nil { ...; continue }; apply(u.Objects) }
+//	if !res.Settings.SyncAllowed(u.Name, time.Now()) { ... }
 package render

@@ -8,13 +8,15 @@ import (
 
 // Labels and annotations tether puts on every object it renders.
 const (
-	LabelName       = "app.kubernetes.io/name"
-	LabelComponent  = "app.kubernetes.io/component"
-	LabelManagedBy  = "app.kubernetes.io/managed-by"
-	LabelModel      = "tether.dev/model"
-	AnnotationRev   = "tether.dev/revision"
-	AnnotationSrc   = "tether.dev/source"
-	ManagedByTether = "tether"
+	LabelName      = "app.kubernetes.io/name"
+	LabelComponent = "app.kubernetes.io/component"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelModel     = "tether.dev/model"
+	AnnotationRev  = "tether.dev/revision"
+	AnnotationSrc  = "tether.dev/source"
+	// AnnotationKeepRuns on a training Job is spec.training.keepRuns.
+	AnnotationKeepRuns = "tether.dev/keep-runs"
+	ManagedByTether    = "tether"
 
 	ComponentTraining = "training"
 	ComponentServing  = "serving"

@@ -2,6 +2,7 @@ package render
 
 import (
 	"sort"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -40,10 +41,14 @@ func trainingJobSpec(m *Model) batchv1.JobSpec {
 	}
 }
 
+// trainingJob is one content-addressed run. It carries keepRuns as an annotation
+// so reconcile can retain finished runs without reading model specs.
 func trainingJob(m *Model, source string) *batchv1.Job {
+	meta := objectMeta(m, TrainingJobName(m), ComponentTraining, source)
+	meta.Annotations[AnnotationKeepRuns] = strconv.Itoa(int(keepRuns(m)))
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
-		ObjectMeta: objectMeta(m, TrainingJobName(m), ComponentTraining, source),
+		ObjectMeta: meta,
 		Spec:       trainingJobSpec(m),
 	}
 }
@@ -74,8 +79,8 @@ func keepRuns(m *Model) int32 {
 }
 
 func servingPort(m *Model) int32 {
-	if p := m.Spec.Serving.Port; p != 0 {
-		return p
+	if p := m.Spec.Serving.Port; p != nil {
+		return *p
 	}
 	return defaultPort
 }

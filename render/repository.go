@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 )
 
 // ModelsDir is the folder of a models repository that holds one folder per model.
@@ -16,7 +17,8 @@ const ModelsDir = "models"
 // ModelFile is the spec file inside each model folder.
 const ModelFile = "model.yaml"
 
-// Options are the daemon-wide settings rendering depends on.
+// Options are the daemon-wide settings rendering depends on, from flags.
+// Repository merges them with tether.yaml (see Settings.Resolve).
 type Options struct {
 	DefaultNamespace string // namespace for models that name none
 	RequireDigest    bool   // images must be pinned by digest
@@ -25,86 +27,85 @@ type Options struct {
 
 // Result is one revision of a models repository, rendered.
 type Result struct {
-	Units    []Unit   // one per model folder, sorted by name
+	// Units are the bundles of tether.yaml in the order listed there (they
+	// usually hold namespaces and CRDs the models need), then one unit per
+	// model folder, sorted by name.
+	Units    []Unit
 	Settings Settings // from tether.yaml; zero when the file is absent
 }
 
-// Settings are the repository-wide settings of tether.yaml.
-type Settings struct {
-	AllowMassPrune bool // let this revision prune more than --max-prune
+// Repository renders every bundle and every model of the repository in dir.
+// Each unit is rendered in isolation: a broken model yields a Unit with Err
+// set and the others are unaffected. The error is for problems with the
+// repository as a whole (an invalid tether.yaml, an unreadable models
+// folder); then nothing of this revision may be applied or pruned.
+func Repository(dir string, flags Options) (*Result, error) {
+	settings, err := LoadSettings(dir)
+	if err != nil {
+		return nil, err
+	}
+	opts := settings.Resolve(flags)
+	folders, err := modelFolders(dir)
+	if err != nil {
+		return nil, err
+	}
+	units := make([]Unit, len(settings.Bundles)+len(folders))
+	parallel(len(units), func(i int) {
+		if i < len(settings.Bundles) {
+			units[i] = LoadBundle(dir, settings.Bundles[i], opts)
+		} else {
+			units[i] = LoadModel(dir, folders[i-len(settings.Bundles)], opts)
+		}
+	})
+	rejectDuplicates(units)
+	return &Result{Units: units, Settings: settings}, nil
 }
 
-// Repository renders every model under dir/models, sorted by name. Each model is
-// rendered in isolation: a broken model yields a Unit with Err set and the others
-// are unaffected. The error is for problems with the repository as a whole
-// (an unreadable models folder); then nothing of this revision may be applied
-// or pruned.
-func Repository(dir string, opts Options) (*Result, error) {
+// modelFolders lists the entries of dir/models that are (or pretend to be)
+// model folders, sorted by name. Plain files are ignored; symlinks are listed
+// so that LoadModel can reject them with a clear error.
+func modelFolders(dir string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(dir, ModelsDir))
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Result{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", ModelsDir, err)
 	}
-	res := &Result{}
+	var folders []string
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+		if e.IsDir() || e.Type()&fs.ModeSymlink != 0 {
+			folders = append(folders, e.Name())
 		}
-		res.Units = append(res.Units, LoadModel(dir, e.Name(), opts))
 	}
-	sort.Slice(res.Units, func(i, j int) bool { return res.Units[i].Name < res.Units[j].Name })
-	return res, nil
+	sort.Strings(folders)
+	return folders, nil
 }
 
-// LoadModel renders the model in dir/models/<folder>.
-func LoadModel(dir, folder string, opts Options) Unit {
-	source := path.Join(ModelsDir, folder)
-	file := path.Join(source, ModelFile)
-	u := Unit{Name: folder, Namespace: opts.DefaultNamespace, Source: source}
-	data, err := readSpec(filepath.Join(dir, filepath.FromSlash(file)))
-	if err != nil {
-		u.Err = Errors{{File: file, Msg: err.Error()}}
-		return u
+// parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines. Kustomize builds
+// inside fn are serialised (see build); decoding and rendering are not.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
 	}
-	m, root, decodeErrs := decodeModel(file, data)
-	if m == nil {
-		u.Err = decodeErrs
-		return u
+	for i := range n {
+		next <- i
 	}
-	errs, warnings := validate(file, folder, root, m, opts)
-	u.Warnings = warnings
-	if errs = mergeErrors(decodeErrs, errs); errs != nil {
-		u.Err = errs
-		return u
-	}
-	applyDefaults(m, folder, opts)
-	u.Namespace, u.Drift, u.Suspend = m.Metadata.Namespace, m.Spec.Drift, m.Spec.Suspend
-	u.Objects, u.Err = renderModel(m, source)
-	u.Hash = ObjectsHash(u.Objects)
-	return u
-}
-
-func applyDefaults(m *Model, folder string, opts Options) {
-	if m.Metadata.Name == "" {
-		m.Metadata.Name = folder
-	}
-	if m.Metadata.Namespace == "" {
-		m.Metadata.Namespace = opts.DefaultNamespace
-	}
-	if m.Spec.Drift == "" {
-		m.Spec.Drift = opts.DefaultDrift
-	}
+	close(next)
+	wg.Wait()
 }
 
 // readSpec reads a spec file, refusing symlinks, non-regular files and files
 // over maxSpecBytes without reading them whole.
 func readSpec(name string) ([]byte, error) {
 	fi, err := os.Lstat(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("missing; every model folder needs a %s", ModelFile)
-	}
 	if err != nil {
 		return nil, err
 	}

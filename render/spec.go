@@ -55,7 +55,7 @@ type Serving struct {
 	Command       []string          `yaml:"command,omitempty" json:"command,omitempty"`
 	Args          []string          `yaml:"args,omitempty" json:"args,omitempty"`
 	Env           map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
-	Port          int32             `yaml:"port,omitempty" json:"port,omitempty"`
+	Port          *int32            `yaml:"port,omitempty" json:"port,omitempty"`
 	Replicas      *int32            `yaml:"replicas,omitempty" json:"replicas,omitempty"`
 	Autoscaling   *Autoscaling      `yaml:"autoscaling,omitempty" json:"autoscaling,omitempty"`
 	Resources     *Resources        `yaml:"resources,omitempty" json:"resources,omitempty"`
@@ -74,6 +74,12 @@ type Autoscaling struct {
 	MinReplicas                    *int32 `yaml:"minReplicas,omitempty" json:"minReplicas,omitempty"`
 	MaxReplicas                    int32  `yaml:"maxReplicas" json:"maxReplicas"`
 	TargetCPUUtilizationPercentage *int32 `yaml:"targetCPUUtilizationPercentage,omitempty" json:"targetCPUUtilizationPercentage,omitempty"`
+}
+
+// reservedEnv are the variables tether sets itself; a spec may not set them.
+var reservedEnv = map[string]string{
+	"MODEL_URI":   "spec.modelURI",
+	"DATASET_URI": "spec.training.dataset",
 }
 
 // defaultPort is the serving container port when a spec names none.

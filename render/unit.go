@@ -12,7 +12,11 @@ import (
 // tether applies, prunes and reports on. A unit with Err set has no Objects and
 // must leave its live objects untouched.
 type Unit struct {
-	Name      string // model name
+	Name string // model name, or a bundle folder's base name
+	Kind string // KindModelUnit or KindBundleUnit
+	// Namespace is the model's namespace; for a bundle, the default namespace.
+	// Objects of namespaced kinds that render could not recognise (custom
+	// resources without their CRD in the unit) may have none; apply them here.
 	Namespace string
 	Source    string // folder in the repository, e.g. models/fraud-detector
 	Drift     string // revert or report; empty means the daemon's default
@@ -23,11 +27,19 @@ type Unit struct {
 	Err       error    // Errors when the spec is invalid
 }
 
+// Unit kinds.
+const (
+	KindModelUnit  = "model"  // models/<name>: model.yaml, optionally with a kustomize overlay
+	KindBundleUnit = "bundle" // a plain kustomization listed under bundles in tether.yaml
+)
+
 // kindOrder sorts rendered objects so output is deterministic and dependencies
-// come first.
+// come first; unlisted kinds follow, by kind.
 var kindOrder = map[string]int{
-	"Namespace": 0, "CustomResourceDefinition": 1, "ServiceAccount": 2, "ConfigMap": 3, "Secret": 4,
-	"Service": 5, "Deployment": 6, "HorizontalPodAutoscaler": 7, "CronJob": 8, "Job": 9,
+	"Namespace": 0, "CustomResourceDefinition": 1, "ResourceQuota": 2, "LimitRange": 3,
+	"ServiceAccount": 4, "ClusterRole": 5, "ClusterRoleBinding": 6, "Role": 7, "RoleBinding": 8,
+	"ConfigMap": 9, "Secret": 10, "PersistentVolumeClaim": 11,
+	"Service": 12, "Deployment": 13, "HorizontalPodAutoscaler": 14, "CronJob": 15, "Job": 16,
 }
 
 // SortObjects orders objects by kind (dependencies first), namespace and name.
@@ -45,6 +57,9 @@ func SortObjects(objs []*unstructured.Unstructured) {
 		}
 		if a.GetKind() != b.GetKind() {
 			return a.GetKind() < b.GetKind()
+		}
+		if ga, gb := a.GroupVersionKind().Group, b.GroupVersionKind().Group; ga != gb {
+			return ga < gb
 		}
 		if a.GetNamespace() != b.GetNamespace() {
 			return a.GetNamespace() < b.GetNamespace()

@@ -1,12 +1,19 @@
-// Package source fetches the tracked branch of a models repository with go-git
-// and hands out immutable snapshots of it.
+// Package source fetches the tracked revision of a models repository with
+// go-git and hands out immutable snapshots of it; it also authenticates push
+// webhooks and parses poll schedules.
 //
-// It knows Git, not Kubernetes: a Snapshot is a revision (commit hash) and a
-// directory holding that revision's files. An unchanged remote head costs one
-// ls-remote and no fetch. Credentials never leave the package: URLs in errors
-// are redacted. source never logs; callers decide what to say.
+// It knows Git, not Kubernetes. A Snapshot is a revision (commit hash) and a
+// directory holding that revision's files. Repo tracks a branch head, a tag,
+// or a pinned commit in one shallow, single-branch, tagless working clone; an
+// unchanged remote head costs one ls-remote and no fetch. Credentials (HTTPS
+// basic auth or token, CA bundle, SSH key with mandatory known_hosts) are read
+// from files and re-read when they change. With VerifyCommits, a head not
+// signed by a trusted OpenPGP or SSH key is refused with a *VerificationError.
+// Every Sync failure is an *Error of one kind (ErrAuth, ErrUnreachable, ...)
+// whose message holds no credential. source never logs; callers decide what
+// to say. Scheduling the polls is the caller's (ParseSchedule only parses).
 //
-//	repo, err := source.New(source.Options{URL: "https://git.example.com/ml/models.git", Branch: "main", WorkDir: dir})
+//	repo, err := source.New(source.Options{URL: "https://git.example.com/ml/models.git", WorkDir: dir})
 //	snap, changed, err := repo.Sync(ctx)
 //	if changed { render(snap.Dir) }
 package source

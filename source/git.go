@@ -4,21 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"path"
 	"path/filepath"
+	"strings"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
-// Options say which repository and branch to track and where to keep the clone.
+// Options say which repository and revision to track, with which
+// credentials, and where to keep the clone.
 type Options struct {
 	URL     string // https://, http://, ssh://, git@host:path, file:// or a local path
 	Branch  string // default main
+	Tag     string // track this tag instead of the branch head
+	Commit  string // pin this full commit SHA (looked up on Branch); nothing is polled
 	Path    string // subfolder holding the models repository layout
 	WorkDir string // where the working clone lives; created if missing
+	Auth    Auth
+
+	// VerifyCommits refuses a head commit that is not signed by a key in
+	// TrustedKeysFile (armored OpenPGP public keys and/or SSH allowed_signers).
+	VerifyCommits   bool
+	TrustedKeysFile string
+
+	Timeout time.Duration // bound on one Sync; default 5m
 }
 
 // Snapshot is one revision of the tracked branch checked out on disk. Dir stays
@@ -26,118 +40,140 @@ type Options struct {
 type Snapshot struct {
 	Revision string // full commit hash
 	Dir      string // the revision's files, Options.Path applied
+	// Changed lists the files (slash-separated, relative to Dir) that differ
+	// from the previous Snapshot. It is set only when Sync reports a change,
+	// and nil when unknown (the first Sync, a fresh clone): then treat
+	// everything as changed.
+	Changed []string
 }
 
-// Repo is a working clone of one branch of one repository. It is not safe for
+// Repo tracks one ref of one repository: a bare clone under WorkDir/git and
+// the tracked revision's files under WorkDir/tree. It is not safe for
 // concurrent use; one loop owns it.
 type Repo struct {
-	opts Options
-	url  string
-	repo *git.Repository
-	last Snapshot
+	opts    Options
+	url     string
+	target  target
+	creds   *credentials
+	trust   *trustedKeys // nil unless verifying
+	repo    *git.Repository
+	store   *filesystem.Storage
+	fetches int // since the last clone
+	// completeTrees are trees found to have every object they need in the clone.
+	completeTrees map[plumbing.Hash]bool
+	tree          plumbing.Hash // the commit whose files the tree directory holds
+	last          Snapshot
 }
 
-// New checks the options; it does not touch the network.
+// New checks the options; it does not touch the network or read credentials.
 func New(opts Options) (*Repo, error) {
 	u, err := normalizeURL(opts.URL)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Branch == "" {
-		opts.Branch = "main"
+	tgt, err := newTarget(opts.Branch, opts.Tag, opts.Commit)
+	if err != nil {
+		return nil, err
 	}
 	if opts.WorkDir == "" {
 		return nil, errors.New("source: WorkDir is required")
 	}
-	return &Repo{opts: opts, url: u}, nil
+	if opts.Path, err = cleanPath(opts.Path); err != nil {
+		return nil, err
+	}
+	creds, err := newCredentials(opts.Auth, u)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{opts: opts, url: u, target: tgt, creds: creds}
+	if opts.VerifyCommits {
+		if opts.TrustedKeysFile == "" {
+			return nil, errors.New("verifying commits needs a trusted keys file")
+		}
+		r.trust = &trustedKeys{file: newWatchedFile(opts.TrustedKeysFile)}
+	}
+	if r.opts.Timeout <= 0 {
+		r.opts.Timeout = 5 * time.Minute
+	}
+	return r, nil
+}
+
+// cleanPath makes Options.Path a slash-separated path inside the repository.
+func cleanPath(p string) (string, error) {
+	c := path.Clean(strings.TrimLeft(filepath.ToSlash(p), "/"))
+	switch {
+	case c == ".":
+		return "", nil
+	case c == ".." || strings.HasPrefix(c, "../"):
+		return "", fmt.Errorf("path %q leaves the repository", p)
+	}
+	return c, nil
 }
 
 // URL is the repository URL with credentials redacted.
 func (r *Repo) URL() string { return Redact(r.url) }
 
-// Sync brings the clone to the branch head. changed is false when the head is
-// the revision of the previous Sync; then nothing was fetched.
+// Ref is the tracked remote reference (refs/heads/<branch> or
+// refs/tags/<tag>), which push webhooks are matched against.
+func (r *Repo) Ref() string { return r.target.Ref().String() }
+
+// Sync brings the clone to the tracked revision. changed is false when it is
+// the revision of the previous Sync; then nothing was fetched. On error the
+// previous Snapshot is returned: it stays the last good revision.
 func (r *Repo) Sync(ctx context.Context) (Snapshot, bool, error) {
-	head, err := r.remoteHead(ctx)
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	acc, err := r.creds.load()
 	if err != nil {
-		return r.last, false, redactErr(err, r.url)
+		return r.last, false, r.fail("credentials", err, acc)
+	}
+	head, err := r.remoteHead(ctx, acc)
+	if err != nil {
+		return r.last, false, r.fail("list", err, acc)
 	}
 	if r.repo != nil && head.String() == r.last.Revision {
 		return r.last, false, nil
 	}
-	if err := r.checkout(ctx, head); err != nil {
-		return r.last, false, redactErr(err, r.url)
+	if head, err = r.obtain(ctx, acc, head); err != nil {
+		return r.last, false, r.fail("fetch", err, acc)
 	}
-	r.last = Snapshot{Revision: head.String(), Dir: filepath.Join(r.cloneDir(), filepath.FromSlash(r.opts.Path))}
-	return r.last, true, nil
+	if head.String() == r.last.Revision {
+		return r.last, false, nil
+	}
+	if err := r.accept(head); err != nil {
+		return r.last, false, r.fail("verify", err, acc)
+	}
+	changed, err := r.checkout(ctx, head)
+	if err != nil {
+		r.last = Snapshot{} // the tree directory is half written
+		return r.last, false, r.fail("checkout", err, acc)
+	}
+	r.last = Snapshot{Revision: head.String(), Dir: filepath.Join(r.treeDir(), filepath.FromSlash(r.opts.Path))}
+	snap := r.last
+	snap.Changed = changed
+	return snap, true, nil
 }
 
-// remoteHead asks the remote for the branch head: one round trip, no objects.
-func (r *Repo) remoteHead(ctx context.Context) (plumbing.Hash, error) {
+// fail wraps err with its step and kind; a VerificationError passes as is.
+func (r *Repo) fail(op string, err error, acc access) error {
+	var ve *VerificationError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	msg := scrubber(r.url, acc.secrets...).Replace(err.Error())
+	return &Error{Op: op, URL: r.URL(), Kind: classify(err), Err: err, msg: msg}
+}
+
+// remoteHead asks the remote for the tracked commit: one round trip, no
+// objects. A pinned commit needs no question.
+func (r *Repo) remoteHead(ctx context.Context, acc access) (plumbing.Hash, error) {
+	if r.target.pinned() {
+		return r.target.commit, nil
+	}
 	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
-	refs, err := remote.ListContext(ctx, &git.ListOptions{})
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: acc.auth, CABundle: acc.caBundle, PeelingOption: git.AppendPeeled})
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("list %s: %w", r.url, err)
+		return plumbing.ZeroHash, err
 	}
-	want := plumbing.NewBranchReferenceName(r.opts.Branch)
-	for _, ref := range refs {
-		if ref.Name() == want {
-			return ref.Hash(), nil
-		}
-	}
-	return plumbing.ZeroHash, fmt.Errorf("list %s: branch %q not found", r.url, r.opts.Branch)
-}
-
-func (r *Repo) cloneDir() string { return filepath.Join(r.opts.WorkDir, "repo") }
-
-// checkout fetches head into the working clone and checks it out; if the clone
-// is missing or broken it is cloned afresh.
-func (r *Repo) checkout(ctx context.Context, head plumbing.Hash) error {
-	if r.repo != nil {
-		if err := r.fetch(ctx, head); err == nil {
-			return nil
-		}
-	}
-	return r.clone(ctx, head)
-}
-
-func (r *Repo) clone(ctx context.Context, head plumbing.Hash) error {
-	dir := r.cloneDir()
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	repo, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{
-		URL:           r.url,
-		ReferenceName: plumbing.NewBranchReferenceName(r.opts.Branch),
-		SingleBranch:  true,
-		Depth:         1,
-		Tags:          git.NoTags,
-	})
-	if err != nil {
-		r.repo = nil
-		return fmt.Errorf("clone %s: %w", r.url, err)
-	}
-	r.repo = repo
-	return r.switchTo(head)
-}
-
-func (r *Repo) fetch(ctx context.Context, head plumbing.Hash) error {
-	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/origin/%s", r.opts.Branch, r.opts.Branch))
-	err := r.repo.FetchContext(ctx, &git.FetchOptions{RefSpecs: []config.RefSpec{spec}, Depth: 1, Tags: git.NoTags, Force: true})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("fetch %s: %w", r.url, err)
-	}
-	return r.switchTo(head)
-}
-
-// switchTo checks out the commit the remote reported as the head.
-func (r *Repo) switchTo(head plumbing.Hash) error {
-	wt, err := r.repo.Worktree()
-	if err != nil {
-		return err
-	}
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: head, Force: true}); err != nil {
-		return fmt.Errorf("checkout %s: %w", head, err)
-	}
-	return nil
+	return r.target.resolve(refs)
 }

@@ -66,22 +66,34 @@ func Redact(raw string) string {
 	return u.String()
 }
 
-// redactedError hides a URL's credentials wherever the wrapped error repeats it.
-type redactedError struct {
-	err       error
-	raw, safe string
+// isSSH reports whether a remote URL uses the SSH transport.
+func isSSH(u string) bool {
+	return strings.HasPrefix(u, "ssh://") || (isRemote(u) && !strings.Contains(u, "://"))
 }
 
-func (e *redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.raw, e.safe) }
-func (e *redactedError) Unwrap() error { return e.err }
+// isHTTP reports whether a remote URL uses smart HTTP.
+func isHTTP(u string) bool {
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+}
 
-func redactErr(err error, raw string) error {
-	if err == nil {
-		return nil
+// scrubber replaces every known credential in a message with ***: the
+// password in the repository URL (plain and escaped) and any secret read
+// from a file. Secrets shorter than four bytes are left alone; replacing them
+// would mangle the message without protecting anything.
+func scrubber(rawURL string, secrets ...string) *strings.Replacer {
+	var pairs []string
+	if safe := Redact(rawURL); safe != rawURL {
+		pairs = append(pairs, rawURL, safe)
 	}
-	safe := Redact(raw)
-	if safe == raw {
-		return err
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p, url.QueryEscape(p), url.PathEscape(p))
+		}
 	}
-	return &redactedError{err: err, raw: raw, safe: safe}
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			pairs = append(pairs, s, "***")
+		}
+	}
+	return strings.NewReplacer(pairs...)
 }

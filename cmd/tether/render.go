@@ -2,21 +2,21 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-
-	"sigs.k8s.io/yaml"
+	"strings"
 
 	"github.com/tether-ml/tether/render"
 )
 
 func renderFlags(name string, args []string) (dir string, opts render.Options, model string, err error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.StringVar(&opts.DefaultNamespace, "default-namespace", "default", "namespace for models that name none")
-	fs.BoolVar(&opts.RequireDigest, "require-digest", false, "require images pinned by digest")
+	fs.StringVar(&opts.DefaultNamespace, "default-namespace", "default", "namespace for models that name none (tether.yaml's defaultNamespace wins)")
+	fs.BoolVar(&opts.RequireDigest, "require-digest", false, "require images pinned by digest (on if tether.yaml says so)")
 	if name == "render" {
-		fs.StringVar(&model, "model", "", "render only this model")
+		fs.StringVar(&model, "model", "", "render only this model (or bundle)")
 	}
 	if err = parseFlags(fs, interleave(args)); err != nil {
 		return
@@ -42,8 +42,10 @@ func interleave(args []string) []string {
 	return args
 }
 
-// renderCommand prints the YAML stream of every valid model (or one), in the
-// deterministic order tether applies it. Invalid models fail the command.
+// renderCommand prints the YAML stream of every bundle and model (or one), in
+// the deterministic order tether applies them. If any of them is invalid it
+// prints nothing and fails with every error, so a pipe into kubectl never
+// applies half a repository.
 func renderCommand(args []string, stdout io.Writer) error {
 	dir, opts, model, err := renderFlags("render", args)
 	if err != nil {
@@ -51,34 +53,42 @@ func renderCommand(args []string, stdout io.Writer) error {
 	}
 	res, err := render.Repository(dir, opts)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s is invalid:\n%w", render.SettingsFile, err)
+	}
+	units := res.Units
+	if model != "" {
+		units = selectUnit(units, model)
+		if units == nil {
+			return fmt.Errorf("model %q not found under %s/%s or in bundles", model, dir, render.ModelsDir)
+		}
+	}
+	var invalid []string
+	for _, u := range units {
+		if u.Err != nil {
+			invalid = append(invalid, u.Err.Error())
+		}
+	}
+	if len(invalid) > 0 {
+		return errors.New("invalid, nothing rendered:\n" + strings.Join(invalid, "\n"))
 	}
 	w := bufio.NewWriter(stdout)
-	defer w.Flush()
-	found := false
-	for _, u := range res.Units {
-		if model != "" && u.Name != model {
-			continue
-		}
-		found = true
-		if u.Err != nil {
-			return fmt.Errorf("model %s is invalid:\n%w", u.Name, u.Err)
-		}
-		for _, obj := range u.Objects {
-			data, err := yaml.Marshal(obj.Object)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "---\n%s", data)
-		}
+	if err := render.WriteUnits(w, units); err != nil {
+		return err
 	}
-	if model != "" && !found {
-		return fmt.Errorf("model %q not found under %s/%s", model, dir, render.ModelsDir)
+	return w.Flush()
+}
+
+func selectUnit(units []render.Unit, name string) []render.Unit {
+	for _, u := range units {
+		if u.Name == name {
+			return []render.Unit{u}
+		}
 	}
 	return nil
 }
 
-// validateCommand prints every problem of every model and exits 1 on any.
+// validateCommand prints every problem of tether.yaml, every bundle and every
+// model (warnings too) and exits 1 on any error, 0 when all are valid.
 func validateCommand(args []string, stdout io.Writer) error {
 	dir, opts, _, err := renderFlags("validate", args)
 	if err != nil {
@@ -86,7 +96,9 @@ func validateCommand(args []string, stdout io.Writer) error {
 	}
 	res, err := render.Repository(dir, opts)
 	if err != nil {
-		return err
+		fmt.Fprintln(stdout, err)
+		fmt.Fprintf(stdout, "%s is invalid: nothing of this revision would be applied or pruned\n", render.SettingsFile)
+		return exitCode(1)
 	}
 	bad := 0
 	for _, u := range res.Units {
@@ -99,9 +111,25 @@ func validateCommand(args []string, stdout io.Writer) error {
 		}
 	}
 	if bad > 0 {
-		fmt.Fprintf(stdout, "%d of %d models invalid\n", bad, len(res.Units))
+		fmt.Fprintf(stdout, "%d of %d units invalid\n", bad, len(res.Units))
 		return exitCode(1)
 	}
-	fmt.Fprintf(stdout, "%d models valid\n", len(res.Units))
+	fmt.Fprintf(stdout, "%s valid\n", count(res.Units))
 	return nil
+}
+
+// count describes units as "3 models" or "3 models, 2 bundles".
+func count(units []render.Unit) string {
+	models, bundles := 0, 0
+	for _, u := range units {
+		if u.Kind == render.KindBundleUnit {
+			bundles++
+		} else {
+			models++
+		}
+	}
+	if bundles == 0 {
+		return fmt.Sprintf("%d models", models)
+	}
+	return fmt.Sprintf("%d models, %d bundles", models, bundles)
 }

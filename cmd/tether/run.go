@@ -10,15 +10,17 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tether-ml/tether/reconcile"
+	"github.com/tether-ml/tether/reconcile/notify"
 	"github.com/tether-ml/tether/render"
-	"github.com/tether-ml/tether/source"
 )
 
 // runFlags are the flags of `tether run`.
@@ -26,7 +28,11 @@ type runFlags struct {
 	repo, branch, path, interval, kubeconfig string
 	defaultNamespace, drift, listen          string
 	logFormat, logLevel, workDir             string
-	requireDigest                            bool
+	inventoryNamespace, maxPrune             string
+	requireDigest, prune                     bool
+	resync                                   time.Duration
+	git                                      sourceFlags
+	notify                                   notifyFlags
 }
 
 func parseRunFlags(args []string) (*runFlags, error) {
@@ -44,6 +50,12 @@ func parseRunFlags(args []string) (*runFlags, error) {
 	fs.StringVar(&f.logFormat, "log-format", "auto", "auto, text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.workDir, "work-dir", "", "directory for the working clone (default: a temporary directory)")
+	f.git.register(fs)
+	f.notify.register(fs)
+	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git")
+	fs.StringVar(&f.maxPrune, "max-prune", "50%", "most deletions one revision may make: a share of managed objects (never blocking fewer than 10) or a count")
+	fs.StringVar(&f.inventoryNamespace, "inventory-namespace", "", "namespace of the inventory ConfigMaps (default: --default-namespace)")
+	fs.DurationVar(&f.resync, "resync", 10*time.Minute, "period of a full drift check of every object (0 disables)")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -56,16 +68,13 @@ func parseRunFlags(args []string) (*runFlags, error) {
 	if f.drift != render.DriftRevert && f.drift != render.DriftReport {
 		return nil, usagef("run: --drift %q: expected revert or report", f.drift)
 	}
-	return f, nil
-}
-
-// parseInterval accepts a Go duration or robfig/cron's "@every <duration>".
-func parseInterval(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(s, "@every")))
-	if err != nil || d <= 0 {
-		return 0, usagef("run: --interval %q: expected a positive duration such as 30s or @every 1m", s)
+	if f.inventoryNamespace == "" {
+		f.inventoryNamespace = f.defaultNamespace
 	}
-	return d, nil
+	if err := f.notify.check(); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
@@ -94,7 +103,7 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	interval, err := parseInterval(f.interval)
+	schedule, interval, err := parseInterval(f.interval)
 	if err != nil {
 		return err
 	}
@@ -111,24 +120,47 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	repo, err := source.New(source.Options{URL: f.repo, Branch: f.branch, Path: f.path, WorkDir: workDir})
+	repo, err := newSource(f, workDir, log)
 	if err != nil {
-		return usagef("run: --repo: %v", err)
+		return err
 	}
+	maxPrune, err := reconcile.ParsePruneLimit(f.maxPrune)
+	if err != nil {
+		return usagef("run: --max-prune %v", err)
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := reconcile.NewMetrics(registry)
+	notifier, stopNotify, err := startNotify(ctx, &f.notify, log, registry)
+	if err != nil {
+		return err
+	}
+	defer stopNotify()
+	cfg.Wrap(metrics.CountRequests)
 	applier, err := reconcile.NewApplier(cfg)
 	if err != nil {
 		return err
 	}
 	opts := render.Options{DefaultNamespace: f.defaultNamespace, RequireDigest: f.requireDigest, DefaultDrift: f.drift}
 	loop := reconcile.NewLoop(reconcile.Config{
-		Source:   repo,
-		Render:   func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
-		Applier:  applier,
-		Interval: interval,
-		Log:      log,
-		Events:   logEvents(log),
+		Source:    repo,
+		Render:    func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
+		Applier:   applier,
+		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace),
+		Interval:  interval,
+		Schedule:  schedule,
+		Resync:    f.resync,
+		Prune:     f.prune,
+		MaxPrune:  maxPrune,
+		Log:       log,
+		Events:    teeSinks(logEvents(log), notifier),
+		Metrics:   metrics,
 	})
-	srv, err := serve(f.listen, loop, log)
+	hook, err := newWebhook(f, repo, loop.Wake, log)
+	if err != nil {
+		return err
+	}
+	srv, err := serve(f.listen, loop, registry, hook, log)
 	if err != nil {
 		return err
 	}
@@ -164,10 +196,13 @@ func logEvents(log *slog.Logger) reconcile.Sink {
 			attrs = append(attrs, "action", ev.Action)
 		}
 		if d := ev.Drift; d != nil {
-			attrs = append(attrs, "diff", d.String(), "manager", d.Manager)
+			attrs = append(attrs, "diff", notify.MaskedDiff(d), "manager", d.Manager)
 		}
 		if ev.Message != "" {
 			attrs = append(attrs, "message", ev.Message)
+		}
+		if ev.Count > 0 {
+			attrs = append(attrs, "count", ev.Count)
 		}
 		log.Info(eventMessage(ev.Type), attrs...)
 	}
@@ -179,17 +214,28 @@ func eventMessage(t reconcile.EventType) string {
 		return "drift detected"
 	case reconcile.EventDriftReverted:
 		return "drift reverted"
+	case reconcile.EventPruneBlocked:
+		return "prune blocked"
+	case reconcile.EventPruned:
+		return "pruned"
+	case reconcile.EventVerificationFailed:
+		return "commit refused"
 	}
 	return "event"
 }
 
 // serve starts the health endpoints; a port already in use fails the start.
-func serve(addr string, loop *reconcile.Loop, log *slog.Logger) (*http.Server, error) {
+func serve(addr string, loop *reconcile.Loop, registry *prometheus.Registry, hook http.Handler, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
+	if hook != nil {
+		mux.Handle("POST /hooks/git", hook)
+	}
+	mux.Handle("GET /status", loop.StatusHandler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !loop.Ready() {
-			http.Error(w, "first revision not yet reconciled", http.StatusServiceUnavailable)
+			http.Error(w, "inventory not yet read", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")

@@ -1,10 +1,12 @@
 // Package gitrepo makes throwaway Git repositories for tests and serves them
-// over Git's smart HTTP protocol (git http-backend behind net/http/cgi), so
-// tests fetch from a real server on loopback.
+// on loopback: over Git's smart HTTP protocol (git http-backend behind
+// net/http/cgi, optionally with basic auth and TLS) and over SSH (public-key
+// auth, git-upload-pack only). It also makes signing keys (gpg, ssh) and
+// signed commits.
 //
 // It drives the git command line and is for tests only.
 //
 //	r := gitrepo.New(t)
 //	rev := r.Commit(map[string]string{"models/a/model.yaml": spec})
-//	url := gitrepo.Serve(t, r.Dir).URL
+//	url := gitrepo.ServeWith(t, r.Dir, gitrepo.ServeOptions{Username: "u", Password: "p"}).URL
 package gitrepo

@@ -12,6 +12,7 @@ import (
 type Repo struct {
 	t   testing.TB
 	Dir string
+	env []string // extra environment for git, e.g. GNUPGHOME for signing
 }
 
 // New initialises an empty repository in a temporary directory.
@@ -30,6 +31,7 @@ func (r *Repo) Git(args ...string) string {
 	cmd.Env = append(os.Environ(),
 		"GIT_AUTHOR_NAME=tether-test", "GIT_AUTHOR_EMAIL=test@tether.dev",
 		"GIT_COMMITTER_NAME=tether-test", "GIT_COMMITTER_EMAIL=test@tether.dev")
+	cmd.Env = append(cmd.Env, r.env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		r.t.Fatalf("git %v: %v\n%s", args, err, out)

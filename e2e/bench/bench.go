@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tether-ml/tether/e2e/cluster"
+)
+
+type bench struct {
+	o      options
+	c      *cluster.Cluster
+	cs     kubernetes.Interface
+	work   string
+	tether string
+	daemon *daemon
+
+	steadyRSS float64
+}
+
+func (b *bench) all(ctx context.Context) error {
+	b.cs = kubernetes.NewForConfigOrDie(b.c.Config)
+	repo, err := b.generate()
+	if err != nil {
+		return err
+	}
+	for _, ns := range []string{"bench-kubectl", "bench-tether"} {
+		if _, err := b.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	steps := []func(context.Context, string) error{b.coldApply, b.steadyState, b.reverts, b.stormPhase, b.memory}
+	defer func() {
+		if b.daemon != nil {
+			b.daemon.stop()
+		}
+	}()
+	for _, s := range steps {
+		if err := s(ctx, repo); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// generate writes a models repository of b.o.models models, each rendering to a
+// Job, a Deployment, a Service and an HPA, and commits it.
+func (b *bench) generate() (string, error) {
+	repo := filepath.Join(b.work, "models")
+	for i := range b.o.models {
+		dir := filepath.Join(repo, "models", fmt.Sprintf("m%04d", i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "model.yaml"), []byte(modelYAML(i)), 0o644); err != nil {
+			return "", err
+		}
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"-c", "user.name=bench", "-c", "user.email=bench@tether.dev", "commit", "-qm", "models"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return repo, nil
+}
+
+func modelYAML(i int) string {
+	return fmt.Sprintf(`apiVersion: tether.dev/v1alpha1
+kind: Model
+metadata: {name: m%04d, labels: {team: bench}}
+spec:
+  image: registry.example.com/m%04d@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+  modelURI: s3://models/m%04d/v1
+  training: {command: [python, train.py], dataset: "s3://data/%04d"}
+  serving:
+    port: 8080
+    autoscaling: {minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 70}
+    resources: {cpu: 100m, memory: 128Mi}
+`, i, i, i, i)
+}
+
+// coldApply applies the same objects with kubectl --server-side and with tether.
+func (b *bench) coldApply(ctx context.Context, repo string) error {
+	objects := 4 * b.o.models
+	kWall, kReq, err := b.kubectlApply(repo)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	b.daemon, err = startDaemon(b.tether, "--repo", repo, "--kubeconfig", b.c.Kubeconfig, "--default-namespace", "bench-tether",
+		"--interval", b.o.interval.String(), "--listen", "127.0.0.1:0", "--log-format", "json")
+	if err != nil {
+		return err
+	}
+	line, err := b.daemon.waitFor("revision reconciled", 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	req, err := b.daemon.requests()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("## cold apply of %d objects\n", objects)
+	fmt.Printf("kubectl apply --server-side: %6.1f s wall, %5d requests, %.2f requests/object\n", kWall.Seconds(), kReq, float64(kReq)/float64(objects))
+	fmt.Printf("tether run (first pass):     %6.1f s wall (pass %s), %5d requests, %.2f requests/object  %v\n",
+		wall.Seconds(), line["duration"], total(req), float64(total(req))/float64(objects), req)
+	fmt.Printf("ratio tether/kubectl wall: %.2f\n\n", wall.Seconds()/kWall.Seconds())
+	return nil
+}
+
+// kubectlApply renders the repository for namespace bench-kubectl and applies it
+// with kubectl --server-side, counting its HTTP requests from -v=6 output.
+func (b *bench) kubectlApply(repo string) (time.Duration, int, error) {
+	manifest := filepath.Join(b.work, "rendered.yaml")
+	out, err := exec.Command(b.tether, "render", repo, "--default-namespace", "bench-kubectl").Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("tether render: %w", err)
+	}
+	if err := os.WriteFile(manifest, out, 0o644); err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.Command(filepath.Join(b.c.BinDir, "kubectl"), "--kubeconfig", b.c.Kubeconfig, "apply", "--server-side", "--field-manager", "kubectl-bench", "-f", manifest, "-v=6")
+	var log strings.Builder
+	cmd.Stderr = &log
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("kubectl apply: %v\n%s", err, tail(log.String()))
+	}
+	wall := time.Since(start)
+	return wall, strings.Count(log.String(), `"Response"`), nil
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return s[len(s)-2000:]
+	}
+	return s
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// daemon is a running tether with its JSON log lines.
+type daemon struct {
+	cmd   *exec.Cmd
+	addr  string
+	mu    sync.Mutex
+	lines []map[string]any
+	seen  chan struct{}
+}
+
+func startDaemon(bin string, args ...string) (*daemon, error) {
+	d := &daemon{cmd: exec.Command(bin, append([]string{"run"}, args...)...), seen: make(chan struct{}, 1)}
+	stderr, err := d.cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go d.read(stderr)
+	line, err := d.waitFor("tether started", 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	d.addr = fmt.Sprint(line["listen"])
+	return d, nil
+}
+
+func (d *daemon) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		d.mu.Lock()
+		d.lines = append(d.lines, line)
+		d.mu.Unlock()
+		select {
+		case d.seen <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (d *daemon) waitFor(msg string, timeout time.Duration) (map[string]any, error) {
+	deadline := time.After(timeout)
+	for {
+		d.mu.Lock()
+		for _, l := range d.lines {
+			if l["msg"] == msg {
+				d.mu.Unlock()
+				return l, nil
+			}
+		}
+		d.mu.Unlock()
+		select {
+		case <-d.seen:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			return nil, fmt.Errorf("tether did not log %q within %s", msg, timeout)
+		}
+	}
+}
+
+// requests scrapes tether_api_requests_total by verb from /metrics.
+func (d *daemon) requests() (map[string]int, error) {
+	resp, err := http.Get("http://" + d.addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]int{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		var verb string
+		var n float64
+		if _, err := fmt.Sscanf(sc.Text(), `tether_api_requests_total{verb=%q} %g`, &verb, &n); err == nil {
+			out[verb] = int(n)
+		}
+	}
+	return out, sc.Err()
+}
+
+func (d *daemon) stop() {
+	_ = d.cmd.Process.Signal(os.Interrupt)
+	_ = d.cmd.Wait()
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/tether-ml/tether/e2e/cluster"
+)
+
+type options struct {
+	models        int
+	steady        time.Duration
+	interval      time.Duration
+	trials, storm int
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.models, "models", 100, "generated models (4 objects each)")
+	flag.DurationVar(&o.steady, "steady", time.Minute, "steady-state observation window")
+	flag.DurationVar(&o.interval, "interval", time.Minute, "tether's poll interval during the run")
+	flag.IntVar(&o.trials, "trials", 200, "drift revert trials, one object at a time")
+	flag.IntVar(&o.storm, "storm", 100, "objects changed at once in the storm")
+	flag.Parse()
+	if err := run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	work, err := os.MkdirTemp("", "tether-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	tether := filepath.Join(work, "tether")
+	if out, err := exec.Command("go", "build", "-o", tether, "./cmd/tether").CombinedOutput(); err != nil {
+		return fmt.Errorf("build tether: %v\n%s", err, out)
+	}
+	c, err := cluster.Start(ctx, cluster.Options{Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer c.Stop()
+	fmt.Printf("machine: %d CPUs; cluster %s; %d models x 4 objects\n\n", numCPU(), cluster.KubeVersion, o.models)
+	b := &bench{o: o, c: c, work: work, tether: tether}
+	return b.all(ctx)
+}

@@ -1,0 +1,300 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tether-ml/tether/render"
+)
+
+// ApplySet (KEP-3659) labels and annotations. Each unit has a parent ConfigMap
+// carrying the applyset id; every member is labelled part-of that id.
+const (
+	LabelApplySetID        = "applyset.kubernetes.io/id"
+	LabelApplySetPartOf    = "applyset.kubernetes.io/part-of"
+	AnnotationTooling      = "applyset.kubernetes.io/tooling"
+	AnnotationGroupKinds   = "applyset.kubernetes.io/contains-group-kinds"
+	AnnotationNamespaces   = "applyset.kubernetes.io/additional-namespaces"
+	LabelInventory         = "tether.dev/inventory"
+	inventoryDataKey       = "inventory.json"
+	inventoryTooling       = "tether/v1"
+	inventoryNamePrefix    = "tether-"
+	parentKindForApplySets = "ConfigMap"
+)
+
+// record is what the parent ConfigMap stores about one unit: enough for a
+// restarted daemon to skip unchanged content and to detect drift that happened
+// while it was down.
+type record struct {
+	Unit     string         `json:"unit"`
+	Kind     string         `json:"kind"` // model or bundle
+	Revision string         `json:"revision"`
+	Hash     string         `json:"hash"`
+	Objects  []memberRecord `json:"objects"`
+}
+
+// memberRecord is one applied object: its identity, content hash, the revision
+// that produced it and the fields tether owned right after applying it.
+type memberRecord struct {
+	Group     string          `json:"group,omitempty"`
+	Version   string          `json:"version"`
+	Kind      string          `json:"kind"`
+	Namespace string          `json:"namespace,omitempty"`
+	Name      string          `json:"name"`
+	Hash      string          `json:"hash"`
+	Revision  string          `json:"revision"`
+	Fields    json.RawMessage `json:"fields,omitempty"`
+}
+
+func (m memberRecord) key() Key {
+	return Key{Group: m.Group, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
+}
+
+// parentName is the parent ConfigMap's name for a unit.
+func parentName(kind, unit string) string { return inventoryNamePrefix + kind + "-" + unit }
+
+// applySetID is the KEP-3659 id of a parent: applyset-<base64url(sha256(
+// <name>.<namespace>.<kind>.<group>))>-v1.
+func applySetID(name, namespace string) string {
+	sum := sha256.Sum256([]byte(name + "." + namespace + "." + parentKindForApplySets + "."))
+	return "applyset-" + base64.RawURLEncoding.EncodeToString(sum[:]) + "-v1"
+}
+
+// parentObject renders a unit's record as its ApplySet parent ConfigMap.
+func parentObject(namespace string, rec *record) (*unstructured.Unstructured, error) {
+	sort.Slice(rec.Objects, func(i, j int) bool { return rec.Objects[i].key().String() < rec.Objects[j].key().String() })
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	name := parentName(rec.Kind, rec.Unit)
+	cm := &corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: parentKindForApplySets},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: namespace,
+			Labels: map[string]string{LabelApplySetID: applySetID(name, namespace), LabelInventory: rec.Kind},
+			Annotations: map[string]string{
+				AnnotationTooling:    inventoryTooling,
+				AnnotationGroupKinds: groupKinds(rec.Objects),
+				AnnotationNamespaces: otherNamespaces(rec.Objects, namespace),
+			},
+		},
+		Data: map[string]string{inventoryDataKey: string(data)},
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cm)
+	if err != nil {
+		return nil, err
+	}
+	obj := &unstructured.Unstructured{Object: u}
+	unstructured.RemoveNestedField(obj.Object, "metadata", "creationTimestamp")
+	return obj, nil
+}
+
+// groupKinds lists member kinds as Kind.group, sorted, comma separated.
+func groupKinds(objs []memberRecord) string {
+	set := map[string]bool{}
+	for _, o := range objs {
+		set[schema.GroupKind{Group: o.Group, Kind: o.Kind}.String()] = true
+	}
+	return joinSorted(set)
+}
+
+func otherNamespaces(objs []memberRecord, own string) string {
+	set := map[string]bool{}
+	for _, o := range objs {
+		if o.Namespace != "" && o.Namespace != own {
+			set[o.Namespace] = true
+		}
+	}
+	return joinSorted(set)
+}
+
+func joinSorted(set map[string]bool) string {
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// decodeParent reads a unit record back from its parent ConfigMap.
+func decodeParent(cm *corev1.ConfigMap) (*record, error) {
+	rec := &record{}
+	if err := json.Unmarshal([]byte(cm.Data[inventoryDataKey]), rec); err != nil {
+		return nil, fmt.Errorf("ConfigMap/%s/%s: inventory: %w", cm.Namespace, cm.Name, err)
+	}
+	return rec, nil
+}
+
+// Inventory reads and writes unit records in one namespace.
+type Inventory struct {
+	applier   *Applier
+	namespace string
+}
+
+// NewInventory keeps parents in namespace, which must exist.
+func NewInventory(applier *Applier, namespace string) *Inventory {
+	return &Inventory{applier: applier, namespace: namespace}
+}
+
+// Load lists every parent tether wrote: one request.
+func (inv *Inventory) Load(ctx context.Context) ([]*record, error) {
+	list, err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelInventory})
+	if err != nil {
+		return nil, fmt.Errorf("inventory: list ConfigMaps in %s: %w", inv.namespace, err)
+	}
+	var out []*record
+	for i := range list.Items {
+		rec, err := decodeParent(&list.Items[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// Save writes a unit's record with one server-side apply.
+func (inv *Inventory) Save(ctx context.Context, rec *record) error {
+	obj, err := parentObject(inv.namespace, rec)
+	if err != nil {
+		return err
+	}
+	_, _, err = inv.applier.Apply(ctx, obj)
+	return err
+}
+
+// Delete removes a unit's parent once all its members are gone.
+func (inv *Inventory) Delete(ctx context.Context, kind, unit string) error {
+	err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).Delete(ctx, parentName(kind, unit), metav1.DeleteOptions{})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("ConfigMap/%s/%s: delete: %w", inv.namespace, parentName(kind, unit), err)
+	}
+	return nil
+}
+
+// applySetID is the id of a unit's parent in this loop's inventory namespace.
+func (l *Loop) applySetID(kind, unit string) string {
+	return applySetID(parentName(kind, unit), l.cfg.Inventory.namespace)
+}
+
+// record writes the inventory record of every unit this pass changed, and
+// deletes the record of units that left Git once their members are gone.
+func (l *Loop) record(ctx context.Context, p *pass) bool {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	parallel(p.dirtyUnits(), func(name string) {
+		st, ok := l.state.unit(name)
+		if !ok {
+			return
+		}
+		members := l.state.memberList(name)
+		var err error
+		if _, rendered := l.rendered(p, name); !rendered && len(members) == 0 {
+			if err = l.cfg.Inventory.Delete(wctx, st.kind, name); err == nil {
+				l.state.dropUnit(name)
+			}
+		} else {
+			err = l.cfg.Inventory.Save(wctx, recordOf(st, members))
+		}
+		if err != nil {
+			l.cfg.Log.Error("inventory write failed", "revision", p.snap.Revision, "model", name, "err", err)
+			p.fail(name)
+		}
+	})
+	return true
+}
+
+func (l *Loop) rendered(p *pass, name string) (*render.Unit, bool) {
+	for i := range p.res.Units {
+		if p.res.Units[i].Name == name {
+			return &p.res.Units[i], true
+		}
+	}
+	return nil, false
+}
+
+// recordOf turns a unit's state into its inventory record.
+func recordOf(st unitState, members []*member) *record {
+	rec := &record{Unit: st.name, Kind: st.kind, Revision: st.revision, Hash: st.hash}
+	for _, m := range members {
+		var fields json.RawMessage
+		if m.owned != nil {
+			if data, err := m.owned.ToJSON(); err == nil {
+				fields = data
+			}
+		}
+		rec.Objects = append(rec.Objects, memberRecord{
+			Group: m.key.Group, Version: m.version, Kind: m.key.Kind, Namespace: m.key.Namespace, Name: m.key.Name,
+			Hash: m.hash, Revision: m.revision, Fields: fields,
+		})
+	}
+	return rec
+}
+
+// restore loads the inventory into state and watches every kind it names, so a
+// restarted daemon continues where the last one stopped: unchanged units are not
+// re-applied, and drift made while it was down is found on the first check.
+// It retries until the API server answers or ctx ends.
+func (l *Loop) restore(ctx context.Context) error {
+	var records []*record
+	for attempt := 1; ; attempt++ {
+		var err error
+		if records, err = l.cfg.Inventory.Load(ctx); err == nil {
+			break
+		}
+		l.cfg.Log.Error("inventory read failed", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(min(time.Second<<min(attempt, 5), 30*time.Second)):
+		}
+	}
+	for _, rec := range records {
+		if err := l.restoreRecord(rec); err != nil {
+			l.cfg.Log.Error("inventory record unreadable", "model", rec.Unit, "err", err)
+		}
+	}
+	l.cfg.Log.Info("inventory loaded", "models", len(records), "objects", l.state.managedCount())
+	return nil
+}
+
+func (l *Loop) restoreRecord(rec *record) error {
+	l.state.update(rec.Unit, rec.Kind, func(s *unitState) { s.hash, s.revision = rec.Hash, rec.Revision })
+	for _, o := range rec.Objects {
+		owned, err := parseFields(&metav1.FieldsV1{Raw: o.Fields})
+		if err != nil {
+			return err
+		}
+		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, owned: owned}
+		l.state.record(rec.Kind, m)
+		gvr, err := l.cfg.Applier.resourceFor(m.gvk())
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.key, err)
+		}
+		l.watcher.watch(gvr, m.key.GroupKind())
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

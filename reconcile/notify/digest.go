@@ -1,0 +1,96 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/tether-ml/tether/reconcile"
+)
+
+// maxDigestObjects is how many of the most changed objects a digest lists.
+const maxDigestObjects = 10
+
+// digest counts drift between two scheduled summaries.
+type digest struct {
+	schedule cron.Schedule
+
+	mu      sync.Mutex
+	since   time.Time
+	total   int
+	models  map[string]int
+	objects map[string]int
+}
+
+// newDigest parses a 5-field cron schedule (robfig/cron's standard parser,
+// which also takes @daily and CRON_TZ=).
+func newDigest(schedule string, now time.Time) (*digest, error) {
+	s, err := cron.ParseStandard(schedule)
+	if err != nil {
+		return nil, fmt.Errorf("digest-schedule %q: %w", schedule, err)
+	}
+	return &digest{schedule: s, since: now, models: map[string]int{}, objects: map[string]int{}}, nil
+}
+
+// record counts a drift once, whatever tether did about it: DriftDetected is
+// emitted for every drift in both modes.
+func (d *digest) record(ev reconcile.Event) {
+	if ev.Type != reconcile.EventDriftDetected || ev.Object == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.total++
+	model := ev.Unit
+	if model == "" {
+		model = "(none)"
+	}
+	d.models[model]++
+	d.objects[ev.Object.String()]++
+}
+
+// take returns the summary since the last one and starts a new period.
+func (d *digest) take(now time.Time) *reconcile.DriftDigest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := &reconcile.DriftDigest{Since: d.since, Until: now, Total: d.total,
+		Models: ranked(d.models, 0), Objects: ranked(d.objects, maxDigestObjects)}
+	d.since, d.total = now, 0
+	d.models, d.objects = map[string]int{}, map[string]int{}
+	return out
+}
+
+// ranked sorts counts, most first then by name; limit > 0 keeps the top ones.
+func ranked(counts map[string]int, limit int) []reconcile.DigestEntry {
+	out := make([]reconcile.DigestEntry, 0, len(counts))
+	for name, n := range counts {
+		out = append(out, reconcile.DigestEntry{Name: name, Drifts: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Drifts != out[j].Drifts {
+			return out[i].Drifts > out[j].Drifts
+		}
+		return out[i].Name < out[j].Name
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// run emits a digest event at every scheduled time until ctx is done.
+func (d *digest) run(ctx context.Context, emit func(reconcile.Event)) {
+	for {
+		now := time.Now()
+		next := d.schedule.Next(now)
+		if sleep(ctx, next.Sub(now)) != nil {
+			return
+		}
+		at := time.Now()
+		emit(reconcile.Event{Type: reconcile.EventDigest, Time: at, Digest: d.take(at)})
+	}
+}

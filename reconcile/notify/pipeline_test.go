@@ -1,0 +1,115 @@
+package notify_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tether-ml/tether/reconcile"
+	"github.com/tether-ml/tether/reconcile/notify"
+)
+
+func TestPipelineFilters(t *testing.T) {
+	drift := driftEvent(deployment("a"), "reverted", change("spec.replicas", 1, 2))
+	drift.Revision = "r1"
+	failed := func(rev, msg string) reconcile.Event {
+		return reconcile.Event{Type: reconcile.EventSyncFailed, Revision: rev, Unit: "a", Message: msg}
+	}
+	all := []reconcile.Event{
+		drift,
+		failed("r1", "boom"), failed("r1", "boom"), failed("r1", "bang"), failed("r2", "bang"),
+		{Type: reconcile.EventModelInvalid, Revision: "r1", Unit: "b", Message: "bad"},
+		{Type: reconcile.EventModelInvalid, Revision: "r1", Unit: "b", Message: "bad"},
+		{Type: reconcile.EventPruneBlocked, Revision: "r1", Count: 30},
+		{Type: reconcile.EventApplied, Revision: "r1", Unit: "a"},
+		{Type: reconcile.EventPruned, Revision: "r1", Count: 2},
+	}
+	tests := []struct {
+		name    string
+		on      []string
+		success bool
+		want    []string
+	}{
+		{"defaults: drift, failures once per revision and error, prune", nil, false, []string{
+			"DriftReverted:r1:", "SyncFailed:r1:boom", "SyncFailed:r1:bang", "SyncFailed:r2:bang", "ModelInvalid:r1:bad", "PruneBlocked:r1:"}},
+		{"drift only", []string{"drift"}, false, []string{"DriftReverted:r1:"}},
+		{"prune and success", []string{"prune"}, true, []string{"PruneBlocked:r1:", "Applied:r1:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			p, err := notify.NewPipeline(notify.Options{On: tt.on, Success: tt.success, Queue: notify.QueueOptions{Window: time.Hour}},
+				notify.Target{Name: "rec", Notifier: rec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := run(p)
+			for _, ev := range all {
+				p.Sink(ev)
+			}
+			stop()
+			if diff := cmp.Diff(tt.want, rec.types()); diff != "" {
+				t.Errorf("delivered (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPipelineOptionErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		o    notify.Options
+		want string
+	}{
+		{"unknown category", notify.Options{On: []string{"drift", "everything"}}, `notify-on "everything": expected a comma-separated list of drift, failure, prune`},
+		{"bad schedule", notify.Options{DigestSchedule: "0 9 * *"}, `digest-schedule "0 9 * *"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := notify.NewPipeline(tt.o)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestDigest: drift counted between two scheduled digests, per model and per
+// object, and a fresh count afterwards.
+func TestDigest(t *testing.T) {
+	rec := &recorder{}
+	p, err := notify.NewPipeline(notify.Options{On: []string{"failure"}, DigestSchedule: "@every 300ms", Queue: notify.QueueOptions{Window: 50 * time.Millisecond}},
+		notify.Target{Name: "rec", Notifier: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(p)
+	defer stop()
+	for _, name := range []string{"a", "a", "b"} {
+		ev := driftEvent(deployment(name), "reported")
+		ev.Unit = "model-" + name
+		p.Sink(ev)
+	}
+	var digests []*reconcile.DriftDigest
+	waitFor(t, "two digests", func() bool {
+		digests = nil
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		for _, ev := range rec.events {
+			if ev.Type != reconcile.EventDigest {
+				t.Fatalf("drift delivered although --notify-on failure: %v", ev.Type)
+			}
+			digests = append(digests, ev.Digest)
+		}
+		return len(digests) >= 2
+	})
+	want := []reconcile.DigestEntry{{Name: "model-a", Drifts: 2}, {Name: "model-b", Drifts: 1}}
+	if d := digests[0]; d.Total != 3 || !cmp.Equal(d.Models, want) || d.Objects[0] != (reconcile.DigestEntry{Name: "Deployment/ml/a", Drifts: 2}) {
+		t.Errorf("first digest = %+v", d)
+	}
+	if d := digests[1]; d.Total != 0 || !d.Since.Equal(digests[0].Until) {
+		t.Errorf("second digest = %+v, want empty, starting where the first ended", d)
+	}
+}

@@ -1,0 +1,158 @@
+package notify
+
+import (
+	"context"
+	"time"
+
+	"github.com/tether-ml/tether/reconcile"
+)
+
+// QueueOptions tune a Queue; zero values take the defaults.
+type QueueOptions struct {
+	Size        int           // events held while the notifier is busy (default 1000)
+	Window      time.Duration // longest a batch collects events (default 5s)
+	MinInterval time.Duration // least time between two messages (default 1s)
+	Grace       time.Duration // time deliveries get after shutdown begins (default 3s)
+}
+
+// Queue is a bounded buffer between the loop and one notifier. Offer never
+// blocks; a worker batches events and hands each batch to the notifier, at
+// most one per MinInterval.
+//
+// A batch closes when Window has passed since its first event, or when no
+// event arrived for a fifth of Window: a burst of drift becomes one message,
+// and a lone drift is reported about a second after it happened rather than
+// at the end of the window.
+type Queue struct {
+	name     string
+	notifier reconcile.Notifier
+	metrics  *Metrics
+	opts     QueueOptions
+	events   chan reconcile.Event
+	held     *reconcile.Event // a digest waiting for its own batch
+	last     time.Time        // when the last message was handed over
+}
+
+// maxBatch bounds one batch; the message shows the first ones and "+N more".
+const maxBatch = 500
+
+// NewQueue returns a queue in front of n; Run starts its worker.
+func NewQueue(name string, n reconcile.Notifier, m *Metrics, o QueueOptions) *Queue {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	o.Size = orDefault(o.Size, 1000)
+	o.Window = orDefault(o.Window, 5*time.Second)
+	o.MinInterval = orDefault(o.MinInterval, time.Second)
+	o.Grace = orDefault(o.Grace, 3*time.Second)
+	return &Queue{name: name, notifier: n, metrics: m, opts: o, events: make(chan reconcile.Event, o.Size)}
+}
+
+// Offer enqueues ev without blocking. A full queue drops it, counted in
+// tether_notify_events_dropped_total, and Offer returns false.
+func (q *Queue) Offer(ev reconcile.Event) bool {
+	select {
+	case q.events <- ev:
+		q.metrics.queue.WithLabelValues(q.name).Set(float64(len(q.events)))
+		return true
+	default:
+		q.metrics.dropped.WithLabelValues(q.name).Inc()
+		return false
+	}
+}
+
+// Run delivers batches until ctx is done, then delivers what is still
+// queued. Deliveries, the one in flight included, get Grace beyond ctx.
+func (q *Queue) Run(ctx context.Context) {
+	send, cancel := graceContext(ctx, q.opts.Grace)
+	defer cancel()
+	for {
+		batch, open := q.collect(ctx)
+		if !open {
+			batch = q.drain(batch)
+			if len(batch) > 0 {
+				q.deliver(send, batch)
+			}
+			return
+		}
+		q.deliver(send, batch)
+	}
+}
+
+// graceContext returns a context that ends grace after ctx does.
+func graceContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	send, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return send, func() { stop(); cancel() }
+}
+
+// collect waits for a first event, then gathers more until the batch closes.
+// A digest always travels alone. It returns false once ctx is done.
+func (q *Queue) collect(ctx context.Context) ([]reconcile.Event, bool) {
+	if q.held != nil {
+		ev := *q.held
+		q.held = nil
+		return []reconcile.Event{ev}, true
+	}
+	var batch []reconcile.Event
+	select {
+	case <-ctx.Done():
+		return nil, false
+	case ev := <-q.events:
+		batch = append(batch, ev)
+	}
+	if batch[0].Type == reconcile.EventDigest {
+		return batch, true
+	}
+	deadline := time.NewTimer(q.opts.Window)
+	defer deadline.Stop()
+	idle := time.NewTimer(q.opts.Window / 5)
+	defer idle.Stop()
+	for len(batch) < maxBatch {
+		select {
+		case <-ctx.Done():
+			return batch, false
+		case <-deadline.C:
+			return batch, true
+		case <-idle.C:
+			return batch, true
+		case ev := <-q.events:
+			if ev.Type == reconcile.EventDigest {
+				q.held = &ev
+				return batch, true
+			}
+			batch = append(batch, ev)
+			idle.Reset(q.opts.Window / 5)
+		}
+	}
+	return batch, true
+}
+
+// deliver hands one batch to the notifier, keeping MinInterval between
+// messages.
+func (q *Queue) deliver(ctx context.Context, batch []reconcile.Event) {
+	q.metrics.queue.WithLabelValues(q.name).Set(float64(len(q.events)))
+	if wait := q.opts.MinInterval - time.Since(q.last); wait > 0 {
+		if sleep(ctx, wait) != nil {
+			return
+		}
+	}
+	_, _ = q.notifier.Notify(ctx, batch) // the Retrier counted and logged the outcome
+	q.last = time.Now()
+}
+
+// drain adds everything still queued to batch, for the last delivery.
+func (q *Queue) drain(batch []reconcile.Event) []reconcile.Event {
+	if q.held != nil {
+		batch = append(batch, *q.held)
+	}
+	for len(batch) < maxBatch {
+		select {
+		case ev := <-q.events:
+			batch = append(batch, ev)
+		default:
+			return batch
+		}
+	}
+	return batch
+}

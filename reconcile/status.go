@@ -1,0 +1,102 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// statusBoard holds the loop-wide facts /status reports.
+type statusBoard struct {
+	mu        sync.Mutex
+	revision  string
+	lastError string
+}
+
+func (b *statusBoard) setRevision(r string) {
+	b.mu.Lock()
+	b.revision = r
+	b.mu.Unlock()
+}
+
+func (b *statusBoard) setError(e string) {
+	b.mu.Lock()
+	b.lastError = e
+	b.mu.Unlock()
+}
+
+// Status is the JSON document served on /status.
+type Status struct {
+	Revision  string       `json:"revision"`
+	Ready     bool         `json:"ready"`
+	LastError string       `json:"lastError,omitempty"`
+	Units     []UnitStatus `json:"models"`
+}
+
+// UnitStatus is one unit in /status.
+type UnitStatus struct {
+	Name            string       `json:"name"`
+	Kind            string       `json:"kind"`
+	State           Health       `json:"state"`
+	LastApplied     string       `json:"lastAppliedRevision,omitempty"`
+	LastError       string       `json:"lastError,omitempty"`
+	LastDrift       *DriftStatus `json:"lastDrift,omitempty"`
+	Objects         []string     `json:"objects"`
+	DriftMode       string       `json:"drift,omitempty"`
+	Suspended       bool         `json:"suspended,omitempty"`
+	ObjectsRetained int          `json:"retainedObjects,omitempty"`
+}
+
+// DriftStatus is the last drift of a unit.
+type DriftStatus struct {
+	Object  string    `json:"object"`
+	Fields  []string  `json:"fields,omitempty"`
+	Deleted bool      `json:"deleted,omitempty"`
+	Manager string    `json:"manager,omitempty"`
+	Action  string    `json:"action"`
+	Time    time.Time `json:"time"`
+}
+
+// Status returns a snapshot of what the loop knows.
+func (l *Loop) Status() Status {
+	l.status.mu.Lock()
+	s := Status{Revision: l.status.revision, LastError: l.status.lastError, Ready: l.Ready()}
+	l.status.mu.Unlock()
+	s.Units = []UnitStatus{}
+	for _, name := range l.state.unitNames() {
+		s.Units = append(s.Units, l.unitStatus(name))
+	}
+	return s
+}
+
+func (l *Loop) unitStatus(name string) UnitStatus {
+	st, _ := l.state.unit(name)
+	us := UnitStatus{Name: name, Kind: st.kind, State: st.health, LastApplied: st.revision, LastError: st.lastError,
+		DriftMode: st.drift, Suspended: st.suspend, Objects: []string{}}
+	for _, m := range l.state.memberList(name) {
+		if m.object == nil {
+			us.ObjectsRetained++
+			continue
+		}
+		us.Objects = append(us.Objects, m.key.String())
+	}
+	if ev := st.lastDrift; ev != nil && ev.Drift != nil {
+		ds := &DriftStatus{Object: ev.Drift.Object.String(), Deleted: ev.Drift.Deleted, Manager: ev.Drift.Manager, Action: ev.Action, Time: ev.Time}
+		for _, c := range ev.Drift.Changes {
+			ds.Fields = append(ds.Fields, c.Path)
+		}
+		us.LastDrift = ds
+	}
+	return us
+}
+
+// StatusHandler serves Status as JSON.
+func (l *Loop) StatusHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(l.Status())
+	})
+}

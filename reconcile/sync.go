@@ -1,0 +1,299 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/tether-ml/tether/render"
+)
+
+// Apply stages: namespaces and CRDs first, then cluster-wide RBAC, then the rest.
+const (
+	stageFoundation = iota
+	stageClusterRBAC
+	stageRest
+	stageCount
+)
+
+// writeTimeout bounds one write; writes run on a context that survives
+// cancellation, so SIGTERM never leaves an object or a record half-written.
+const writeTimeout = 30 * time.Second
+
+func stageOf(kind string) int {
+	switch kind {
+	case "Namespace", "CustomResourceDefinition":
+		return stageFoundation
+	case "ClusterRole", "ClusterRoleBinding":
+		return stageClusterRBAC
+	}
+	return stageRest
+}
+
+// unitKind is "model" or "bundle".
+func unitKind(u *render.Unit) string {
+	if u.Kind != "" {
+		return u.Kind
+	}
+	return "model"
+}
+
+// apply applies every valid unit whose content changed, stage by stage across
+// units, so a bundle's namespace or CRD exists before any model needs it.
+func (l *Loop) apply(ctx context.Context, p *pass) bool {
+	var changed []*render.Unit
+	for i := range p.res.Units {
+		if u := &p.res.Units[i]; l.prepare(p, u) {
+			changed = append(changed, u)
+		}
+	}
+	for stage := range stageCount {
+		var mu sync.Mutex
+		var crds []*unstructured.Unstructured
+		parallel(changed, func(u *render.Unit) {
+			if p.hasFailed(u.Name) {
+				return
+			}
+			applied, err := l.applyStage(ctx, p, u, stage)
+			if err != nil {
+				l.unitFailed(p, u, err)
+			}
+			mu.Lock()
+			crds = append(crds, applied...)
+			mu.Unlock()
+		})
+		if stage == stageFoundation {
+			l.waitEstablished(ctx, crds)
+		}
+	}
+	for _, u := range changed {
+		if !p.hasFailed(u.Name) {
+			l.unitApplied(p, u)
+		}
+	}
+	return true
+}
+
+// prepare handles invalid and suspended units and reports whether u needs applying.
+func (l *Loop) prepare(p *pass, u *render.Unit) bool {
+	kind := unitKind(u)
+	if u.Err != nil {
+		if p.newRev {
+			l.cfg.Log.Error("model invalid", "revision", p.snap.Revision, "model", u.Name, "err", u.Err)
+			l.emit(Event{Type: EventModelInvalid, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Message: u.Err.Error()})
+		}
+		l.state.update(u.Name, kind, func(s *unitState) { s.lastError, s.health = u.Err.Error(), HealthInvalid })
+		return false
+	}
+	var prev unitState
+	l.state.update(u.Name, kind, func(s *unitState) {
+		s.drift, s.suspend = u.Drift, u.Suspend
+		prev = *s
+	})
+	if u.Suspend {
+		return false
+	}
+	return prev.hash != u.Hash || !l.complete(u)
+}
+
+// complete reports whether every object of u has a member with its object known
+// (after a restart, restored members learn their object on the first render).
+func (l *Loop) complete(u *render.Unit) bool {
+	for _, obj := range u.Objects {
+		if m, _, _ := l.state.lookup(KeyOf(obj)); m == nil || m.object == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// applyStage applies the objects of u that belong to stage and returns the
+// CRDs it applied. It applies what it can and returns every error.
+func (l *Loop) applyStage(ctx context.Context, p *pass, u *render.Unit, stage int) ([]*unstructured.Unstructured, error) {
+	var errs []error
+	var crds []*unstructured.Unstructured
+	for _, obj := range u.Objects {
+		if stageOf(obj.GetKind()) != stage {
+			continue
+		}
+		if ctx.Err() != nil {
+			return crds, ctx.Err()
+		}
+		wrote, err := l.applyObject(ctx, p, u, obj)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if wrote && obj.GetKind() == "CustomResourceDefinition" {
+			crds = append(crds, obj)
+		}
+	}
+	return crds, errors.Join(errs...)
+}
+
+// applyObject writes obj unless the member tether applied before has the same
+// content; then only its in-memory desired object is filled in.
+func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, obj *unstructured.Unstructured) (bool, error) {
+	key, hash := KeyOf(obj), render.ObjectsHash(obj)
+	unlock := l.locks.lock(key)
+	defer unlock()
+	m, _, _ := l.state.lookup(key)
+	if m != nil && m.unit != u.Name {
+		return false, fmt.Errorf("%s: already managed by model %s", key, m.unit)
+	}
+	partOf := l.applySetID(unitKind(u), u.Name)
+	if m != nil && m.hash == hash {
+		if m.object == nil {
+			restored := *m
+			restored.object = stamp(obj, m.revision, partOf)
+			l.state.record(unitKind(u), &restored)
+		}
+		l.cfg.Metrics.objectUnchanged(key.Kind)
+		return false, nil
+	}
+	next := &member{unit: u.Name, key: key, version: obj.GroupVersionKind().Version, object: stamp(obj, p.snap.Revision, partOf), hash: hash, revision: p.snap.Revision}
+	if err := l.write(ctx, unitKind(u), next); err != nil {
+		return false, err
+	}
+	p.wrote(u.Name)
+	l.cfg.Metrics.objectApplied(key.Kind)
+	l.cfg.Log.Info("applied", "revision", p.snap.Revision, "model", u.Name, "object", key.String())
+	return true, nil
+}
+
+// stamp returns a copy of obj carrying the revision that produced it and its
+// ApplySet membership.
+func stamp(obj *unstructured.Unstructured, revision, partOf string) *unstructured.Unstructured {
+	out := obj.DeepCopy()
+	ann := out.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[render.AnnotationRev] = revision
+	out.SetAnnotations(ann)
+	labels := out.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelApplySetPartOf] = partOf
+	out.SetLabels(labels)
+	foldStringData(out)
+	return out
+}
+
+// foldStringData moves a Secret's stringData into data. The API server does the
+// same on write, so ownership of stringData fields would never change and drift
+// of those keys could not be seen.
+func foldStringData(obj *unstructured.Unstructured) {
+	if obj.GetAPIVersion() != "v1" || obj.GetKind() != "Secret" {
+		return
+	}
+	str, found, _ := unstructured.NestedStringMap(obj.Object, "stringData")
+	if !found {
+		return
+	}
+	data, _, _ := unstructured.NestedMap(obj.Object, "data")
+	if data == nil {
+		data = map[string]any{}
+	}
+	for k, v := range str {
+		data[k] = base64.StdEncoding.EncodeToString([]byte(v))
+	}
+	unstructured.RemoveNestedField(obj.Object, "stringData")
+	_ = unstructured.SetNestedMap(obj.Object, data, "data")
+}
+
+// write applies a member's desired object on a context that outlives
+// cancellation, records the fields tether now owns, and watches its kind. The
+// caller holds the object's lock.
+func (l *Loop) write(ctx context.Context, kind string, m *member) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	live, gvr, err := l.cfg.Applier.Apply(wctx, m.object)
+	if err != nil {
+		return err
+	}
+	owned, err := ownedFields(live, FieldManager)
+	if err != nil {
+		return err
+	}
+	next := *m
+	next.owned, next.resourceVersion = owned, live.GetResourceVersion()
+	l.state.record(kind, &next)
+	l.watcher.watch(gvr, m.key.GroupKind())
+	return nil
+}
+
+func (l *Loop) unitFailed(p *pass, u *render.Unit, err error) {
+	p.fail(u.Name)
+	l.cfg.Log.Error("sync failed", "revision", p.snap.Revision, "model", u.Name, "err", err)
+	if p.newRev || !l.retry {
+		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Message: err.Error()})
+	}
+	l.state.update(u.Name, unitKind(u), func(s *unitState) { s.lastError = err.Error() })
+}
+
+// unitApplied records a completely applied unit and retires members it no
+// longer renders: they wait for pruning (or keepRuns) and are not reverted.
+func (l *Loop) unitApplied(p *pass, u *render.Unit) {
+	desired := desiredKeys(u)
+	for _, m := range l.state.memberList(u.Name) {
+		if !desired[m.key] && m.object != nil {
+			retired := *m
+			retired.object = nil
+			l.state.record(unitKind(u), &retired)
+		}
+	}
+	l.state.update(u.Name, unitKind(u), func(s *unitState) {
+		if s.hash != u.Hash {
+			p.touch(u.Name)
+		}
+		s.hash, s.revision, s.lastError = u.Hash, p.snap.Revision, ""
+	})
+	if n := p.writes(u.Name); n > 0 {
+		l.emit(Event{Type: EventApplied, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Count: n, Action: "applied"})
+	}
+}
+
+func desiredKeys(u *render.Unit) map[Key]bool {
+	out := make(map[Key]bool, len(u.Objects))
+	for _, obj := range u.Objects {
+		out[KeyOf(obj)] = true
+	}
+	return out
+}
+
+// waitEstablished waits (up to 30 s) until freshly applied CRDs are served,
+// then refreshes discovery so their custom resources can be applied.
+func (l *Loop) waitEstablished(ctx context.Context, crds []*unstructured.Unstructured) {
+	if len(crds) == 0 {
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, crd := range crds {
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			live, err := l.cfg.Applier.get(ctx, crd)
+			if err == nil && established(live) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	l.cfg.Applier.mapper.Reset()
+}
+
+func established(crd *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}

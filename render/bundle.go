@@ -1,0 +1,54 @@
+package render
+
+import (
+	"path"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// LoadBundle renders a bundle listed in tether.yaml: a plain kustomization in
+// repository folder bundlePath, built with the same restrictions as model
+// overlays. Every object is labelled managed-by tether and annotated with its
+// source, so the daemon watches and prunes it like a model's.
+func LoadBundle(dir, bundlePath string, opts Options) (u Unit) {
+	u = Unit{Name: path.Base(bundlePath), Kind: KindBundleUnit, Namespace: opts.DefaultNamespace, Source: bundlePath, Drift: opts.DefaultDrift}
+	defer recoverUnit(&u)
+	objs, warnings, err := buildBundle(dir, bundlePath, opts.DefaultNamespace)
+	u.Warnings = warnings
+	if err != nil {
+		u.Err = err
+		return u
+	}
+	u.Objects, u.Hash = objs, ObjectsHash(objs)
+	return u
+}
+
+func buildBundle(dir, bundlePath, namespace string) ([]*unstructured.Unstructured, []string, error) {
+	t, err := newTree(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := t.copyDir(bundlePath); err != nil {
+		return nil, nil, Errors{asFieldError(err, bundlePath)}
+	}
+	s := newScanner(t)
+	s.scan(bundlePath, bundlePath)
+	if len(s.errs) > 0 {
+		return nil, s.warnings, s.errs
+	}
+	objs, err := build(t.fs, memPath(bundlePath), namespace, s.deprecated)
+	if err != nil {
+		return nil, s.warnings, Errors{{File: t.kustomizationIn(bundlePath), Msg: err.Error()}}
+	}
+	for _, o := range objs {
+		labels := o.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[LabelManagedBy] = ManagedByTether
+		o.SetLabels(labels)
+		setAnnotation(o, AnnotationSrc, bundlePath)
+	}
+	SortObjects(objs)
+	return objs, s.warnings, nil
+}
