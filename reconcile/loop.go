@@ -196,7 +196,7 @@ func (l *Loop) report(ctx context.Context, p *pass) bool {
 // fetchFailed logs a fetch error once per distinct failure. A head refused by
 // commit verification is its own event: the last good revision stays applied.
 func (l *Loop) fetchFailed(err error) {
-	if msg := err.Error(); msg != l.lastErr {
+	if msg := err.Error(); failureKey(err) != l.lastErr {
 		ev := Event{Type: EventFetchFailed, Time: time.Now(), Message: msg}
 		var ve *source.VerificationError
 		if errors.As(err, &ve) {
@@ -204,10 +204,21 @@ func (l *Loop) fetchFailed(err error) {
 		}
 		l.cfg.Log.Error("fetch failed", "err", err)
 		l.emit(ev)
-		l.lastErr = msg
+		l.lastErr = failureKey(err)
 		l.status.setError(msg)
 	}
 	l.failures++
+}
+
+// failureKey says which failures are "the same": for Git errors their kind
+// (unreachable, auth, ...) and repository, whichever step hit it, so one outage
+// is reported once even when it starts between the ls-remote and the fetch.
+func failureKey(err error) string {
+	var se *source.Error
+	if errors.As(err, &se) && se.Kind != nil {
+		return se.Kind.Error() + " " + se.URL
+	}
+	return err.Error()
 }
 
 // backoff is jittered exponential from 1 s, capped at the poll interval.
