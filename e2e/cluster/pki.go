@@ -20,8 +20,8 @@ import (
 // serviceIP is the first address of serviceCIDR, which the apiserver claims
 // for the kubernetes Service and so must be in its serving certificate.
 const (
-	serviceCIDR = "10.0.0.0/24"
-	serviceIP   = "10.0.0.1"
+	serviceCIDR = "10.96.0.0/16"
+	serviceIP   = "10.96.0.1"
 )
 
 // keyPair is a PEM certificate and its PEM private key.
