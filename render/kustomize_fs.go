@@ -25,8 +25,8 @@ const (
 // repository paths under "/". kustomize runs on the copy, so it never writes
 // to the checkout and cannot read anything that was not copied.
 type tree struct {
-	repo   string // repository root, symlinks resolved
-	fs     filesys.FileSystem
+	repo    string // repository root, symlinks resolved
+	fs      filesys.FileSystem
 	copied  map[string]bool  // folders copied, relative slash paths
 	skipped map[string]int64 // files too large to copy, with their size
 	bytes   int64

@@ -94,6 +94,7 @@ func TestKustomizeRestrictions(t *testing.T) {
 			nil, `components/c/kustomization.yaml:2: resources[0]: "../../models/other/x.yaml" leaves components/c`},
 		{"missing component", kust("components: [../../components/none]\n"),
 			nil, `component "../../components/none": components/none: does not exist`},
+		{"alias bomb", kust(aliasBomb()), nil, "models/m/kustomization.yaml: invalid Kustomization"},
 		{"invalid kustomization", kust("resourcez: [a.yaml]\n"),
 			nil, `models/m/kustomization.yaml: invalid Kustomization: json: unknown field "resourcez"`},
 		{"model spec as resource", kust("resources: [model.yaml]\n"),
