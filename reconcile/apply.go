@@ -94,6 +94,19 @@ func (a *Applier) get(ctx context.Context, obj *unstructured.Unstructured) (*uns
 	return ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 }
 
+// namespaced reports whether a kind lives in namespaces.
+func (a *Applier) namespaced(gvk schema.GroupVersionKind) (bool, error) {
+	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		a.mapper.Reset()
+		mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		return false, err
+	}
+	return mapping.Scope.Name() == meta.RESTScopeNameNamespace, nil
+}
+
 // resourceFor maps a kind to its REST resource.
 func (a *Applier) resourceFor(gvk schema.GroupVersionKind) (schema.GroupVersionResource, error) {
 	_, gvr, err := a.resource(gvk, "")

@@ -57,13 +57,16 @@ spec:
         properties:
           spec: {type: object, properties: {uri: {type: string}}}
 `, group)
+	// no namespace: render cannot know Dataset is namespaced; reconcile places it
 	cr := fmt.Sprintf(`apiVersion: %s/v1
 kind: Dataset
-metadata: {name: fraud-2026-11, namespace: %s}
+metadata: {name: fraud-2026-11}
 spec: {uri: "s3://data/fraud/2026-11"}
-`, group, f.ns)
+`, group)
 	// the custom resource comes first in the bundle: staging must reorder it
-	f.pass("rev1", &render.Result{Units: []render.Unit{bundleUnit(t, "data", cr, crd)}})
+	unit := bundleUnit(t, "data", cr, crd)
+	unit.Namespace = f.ns
+	f.pass("rev1", &render.Result{Units: []render.Unit{unit}})
 	t.Cleanup(func() {
 		_ = dynamic.NewForConfigOrDie(cluster.Shared().Config).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
 			Delete(context.Background(), "datasets."+group, metav1.DeleteOptions{})

@@ -139,6 +139,9 @@ func (l *Loop) applyStage(ctx context.Context, p *pass, u *render.Unit, stage in
 // applyObject writes obj unless the member tether applied before has the same
 // content; then only its in-memory desired object is filled in.
 func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, obj *unstructured.Unstructured) (bool, error) {
+	if err := l.place(u, obj); err != nil {
+		return false, err
+	}
 	key, hash := KeyOf(obj), render.ObjectsHash(obj)
 	unlock := l.locks.lock(key)
 	defer unlock()
@@ -164,6 +167,23 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, obj *un
 	l.cfg.Metrics.objectApplied(key.Kind)
 	l.cfg.Log.Info("applied", "revision", p.snap.Revision, "model", u.Name, "object", key.String())
 	return true, nil
+}
+
+// place puts a namespaced object that names no namespace (a custom resource
+// render could not know was namespaced) into its unit's namespace. Kinds are
+// resolved here, after the unit's CRDs were applied.
+func (l *Loop) place(u *render.Unit, obj *unstructured.Unstructured) error {
+	if obj.GetNamespace() != "" {
+		return nil
+	}
+	namespaced, err := l.cfg.Applier.namespaced(obj.GroupVersionKind())
+	if err != nil {
+		return fmt.Errorf("%s: %w", KeyOf(obj), err)
+	}
+	if namespaced {
+		obj.SetNamespace(u.Namespace)
+	}
+	return nil
 }
 
 // stamp returns a copy of obj carrying the revision that produced it and its

@@ -118,7 +118,7 @@ func (b *bench) coldApply(ctx context.Context, repo string) error {
 	fmt.Printf("## cold apply of %d objects\n", objects)
 	fmt.Printf("kubectl apply --server-side: %6.1f s wall, %5d requests, %.2f requests/object\n", kWall.Seconds(), kReq, float64(kReq)/float64(objects))
 	fmt.Printf("tether run (first pass):     %6.1f s wall (pass %s), %5d requests, %.2f requests/object  %v\n",
-		wall.Seconds(), line["duration"], total(req), float64(total(req))/float64(objects), req)
+		wall.Seconds(), passDuration(line), total(req), float64(total(req))/float64(objects), req)
 	fmt.Printf("ratio tether/kubectl wall: %.2f\n\n", wall.Seconds()/kWall.Seconds())
 	return nil
 }
@@ -143,6 +143,12 @@ func (b *bench) kubectlApply(repo string) (time.Duration, int, error) {
 	}
 	wall := time.Since(start)
 	return wall, strings.Count(log.String(), `"Response"`), nil
+}
+
+// passDuration reads the duration of a "revision reconciled" JSON log line.
+func passDuration(line map[string]any) time.Duration {
+	ns, _ := line["duration"].(float64)
+	return time.Duration(ns).Round(100 * time.Millisecond)
 }
 
 func tail(s string) string {
