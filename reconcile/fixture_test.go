@@ -97,7 +97,9 @@ func (f *fixture) start() {
 	if err := f.loop.restore(ctx); err != nil {
 		f.t.Fatal(err)
 	}
-	go f.loop.runDriftWorker(ctx)
+	for range driftWorkers {
+		go f.loop.runDriftWorker(ctx)
+	}
 	go f.loop.resyncEvery(ctx)
 }
 

@@ -96,7 +96,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		return err
 	}
 	l.ready.Store(true)
-	go l.runDriftWorker(ctx)
+	for range driftWorkers {
+		go l.runDriftWorker(ctx)
+	}
 	go l.resyncEvery(ctx)
 	for {
 		wait := l.cycle(ctx)

@@ -13,6 +13,11 @@ import (
 // driftWindow is how long an object counts as "still drifting" for backoff.
 const driftWindow = 10 * time.Second
 
+// driftWorkers revert different objects at once, so a storm of changes is not
+// reverted one round trip after another; the queue never hands one object to
+// two workers.
+const driftWorkers = 8
+
 // runDriftWorker handles queued objects until the queue shuts down.
 func (l *Loop) runDriftWorker(ctx context.Context) {
 	q := l.watcher.queue

@@ -44,6 +44,9 @@ func (b *bench) all(ctx context.Context) error {
 		}
 	}
 	steps := []func(context.Context, string) error{b.coldApply, b.steadyState, b.reverts, b.stormPhase, b.memory}
+	if b.o.steady <= 0 {
+		steps = []func(context.Context, string) error{b.coldApply, b.reverts, b.stormPhase, b.memory}
+	}
 	defer func() {
 		if b.daemon != nil {
 			b.daemon.stop()
@@ -96,9 +99,13 @@ spec:
 // coldApply applies the same objects with kubectl --server-side and with tether.
 func (b *bench) coldApply(ctx context.Context, repo string) error {
 	objects := 4 * b.o.models
-	kWall, kReq, err := b.kubectlApply(repo)
-	if err != nil {
-		return err
+	var kWall time.Duration
+	var kReq int
+	var err error
+	if b.o.kubectl {
+		if kWall, kReq, err = b.kubectlApply(repo); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	b.daemon, err = startDaemon(b.tether, "--repo", repo, "--kubeconfig", b.c.Kubeconfig, "--default-namespace", "bench-tether",
@@ -116,10 +123,15 @@ func (b *bench) coldApply(ctx context.Context, repo string) error {
 		return err
 	}
 	fmt.Printf("## cold apply of %d objects\n", objects)
-	fmt.Printf("kubectl apply --server-side: %6.1f s wall, %5d requests, %.2f requests/object\n", kWall.Seconds(), kReq, float64(kReq)/float64(objects))
+	if b.o.kubectl {
+		fmt.Printf("kubectl apply --server-side: %6.1f s wall, %5d requests, %.2f requests/object\n", kWall.Seconds(), kReq, float64(kReq)/float64(objects))
+	}
 	fmt.Printf("tether run (first pass):     %6.1f s wall (pass %s), %5d requests, %.2f requests/object  %v\n",
 		wall.Seconds(), passDuration(line), total(req), float64(total(req))/float64(objects), req)
-	fmt.Printf("ratio tether/kubectl wall: %.2f\n\n", wall.Seconds()/kWall.Seconds())
+	if b.o.kubectl {
+		fmt.Printf("ratio tether/kubectl wall: %.2f\n", wall.Seconds()/kWall.Seconds())
+	}
+	fmt.Println()
 	return nil
 }
 

@@ -17,6 +17,7 @@ type options struct {
 	steady        time.Duration
 	interval      time.Duration
 	trials, storm int
+	kubectl       bool
 }
 
 func main() {
@@ -26,6 +27,7 @@ func main() {
 	flag.DurationVar(&o.interval, "interval", time.Minute, "tether's poll interval during the run")
 	flag.IntVar(&o.trials, "trials", 200, "drift revert trials, one object at a time")
 	flag.IntVar(&o.storm, "storm", 100, "objects changed at once in the storm")
+	flag.BoolVar(&o.kubectl, "kubectl", true, "also apply the same objects with kubectl --server-side, for comparison")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
