@@ -30,22 +30,6 @@ type FieldChange struct {
 	Removed bool
 }
 
-// String summarises a drift for logs: path desired -> live, comma separated.
-func (d *Drift) String() string {
-	if d.Deleted {
-		return "deleted"
-	}
-	parts := make([]string, len(d.Changes))
-	for i, c := range d.Changes {
-		live := fmt.Sprint(c.Live)
-		if c.Removed {
-			live = "<removed>"
-		}
-		parts[i] = fmt.Sprintf("%s: %v -> %s", c.Path, c.Desired, live)
-	}
-	return strings.Join(parts, ", ")
-}
-
 // ownedFields returns the fields the named manager owns through Apply on obj.
 func ownedFields(obj *unstructured.Unstructured, manager string) (*fieldpath.Set, error) {
 	for _, e := range obj.GetManagedFields() {
@@ -82,13 +66,12 @@ func DetectDrift(desired *unstructured.Unstructured, owned *fieldpath.Set, live 
 		return nil, nil
 	}
 	d := &Drift{Object: KeyOf(desired)}
-	secret := d.Object.Group == "" && d.Object.Kind == "Secret"
 	lost.Iterate(func(p fieldpath.Path) {
 		want, _ := valueAt(desired.Object, p)
 		got, found := valueAt(live.Object, p)
 		path := pathString(p)
-		if secret && isSecretData(path) {
-			want, got = maskedValue, maskedValue
+		if Sensitive(d.Object, path) {
+			want, got = Masked, Masked
 		}
 		d.Changes = append(d.Changes, FieldChange{Path: path, Desired: want, Live: got, Removed: !found})
 	})
@@ -97,12 +80,18 @@ func DetectDrift(desired *unstructured.Unstructured, owned *fieldpath.Set, live 
 	return d, nil
 }
 
-// maskedValue replaces a Secret's data in every diff: drift reports say which
-// key changed, never what it holds.
-const maskedValue = "<secret>"
+// Masked replaces sensitive values in every diff: drift reports say which key
+// changed, never what it holds.
+const Masked = "<hidden>"
 
-func isSecretData(path string) bool {
-	return strings.HasPrefix(path, "data.") || strings.HasPrefix(path, "stringData.") || path == "data" || path == "stringData"
+// Sensitive reports whether the value at path of obj must be masked: every
+// field of a Secret except its metadata and type (data, stringData and anything
+// a future API version adds).
+func Sensitive(obj Key, path string) bool {
+	if obj.Group != "" || obj.Kind != "Secret" {
+		return false
+	}
+	return path != "type" && !strings.HasPrefix(path, "metadata.")
 }
 
 // responsible names the manager that took the lost fields: the one that owns

@@ -14,25 +14,12 @@ import (
 // full value is in Git and in the cluster.
 const maxValue = 80
 
-// masked replaces values that must never leave the cluster.
-const masked = "<hidden>"
-
-// Sensitive reports whether the value at path of obj must be masked: every
-// field of a Secret except its metadata and type (data, stringData and
-// anything a future API version adds).
-func Sensitive(obj reconcile.Key, path string) bool {
-	if obj.Kind != "Secret" {
-		return false
-	}
-	return path != "type" && !strings.HasPrefix(path, "metadata.")
-}
-
 // Value renders one side of a field change for a report: masked when
-// sensitive, "<removed>" when the field is gone, JSON for maps and lists,
+// sensitive (reconcile masks at the source; this guards events built elsewhere), "<removed>" when the field is gone, JSON for maps and lists,
 // truncated to maxValue runes.
 func Value(obj reconcile.Key, c reconcile.FieldChange, live bool) string {
-	if Sensitive(obj, c.Path) {
-		return masked
+	if reconcile.Sensitive(obj, c.Path) {
+		return reconcile.Masked
 	}
 	v := c.Desired
 	if live {
