@@ -48,9 +48,11 @@ type Loop struct {
 	wake    chan struct{}
 	status  statusBoard
 
+	firstPass     chan struct{} // closed when the first pass reached the report step
+	firstPassOnce sync.Once
+
 	mu        sync.Mutex
 	lastDrift map[Key]time.Time
-	passes    int // passes that reached the report step
 
 	revision string // last revision rendered
 	retry    bool   // some unit failed: apply again even if the revision is unchanged
@@ -73,6 +75,7 @@ func NewLoop(cfg Config) *Loop {
 		watcher:   newWatcher(cfg.Applier.Dynamic(), st),
 		lastDrift: map[Key]time.Time{},
 		wake:      make(chan struct{}, 1),
+		firstPass: make(chan struct{}),
 	}
 }
 
@@ -185,9 +188,7 @@ func (l *Loop) render(ctx context.Context, p *pass) bool {
 
 func (l *Loop) report(ctx context.Context, p *pass) bool {
 	l.revision, l.retry = p.snap.Revision, p.failures() > 0
-	l.mu.Lock()
-	l.passes++
-	l.mu.Unlock()
+	l.firstPassOnce.Do(func() { close(l.firstPass) })
 	took := time.Since(p.start)
 	l.cfg.Metrics.observeReconcile(p.snap.Revision, took)
 	l.cfg.Log.Info("revision reconciled", "revision", p.snap.Revision, "models", len(p.res.Units),

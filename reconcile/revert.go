@@ -38,12 +38,10 @@ func (l *Loop) runDriftWorker(ctx context.Context) {
 // resyncEvery queues a full drift check after the first pass and then every
 // cfg.Resync.
 func (l *Loop) resyncEvery(ctx context.Context) {
-	for !l.firstPassDone() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
+	select {
+	case <-ctx.Done():
+		return
+	case <-l.firstPass:
 	}
 	l.watcher.resync()
 	if l.cfg.Resync <= 0 {
@@ -59,12 +57,6 @@ func (l *Loop) resyncEvery(ctx context.Context) {
 			l.watcher.resync()
 		}
 	}
-}
-
-func (l *Loop) firstPassDone() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.passes > 0
 }
 
 // driftedRecently keeps an object's backoff growing while it keeps drifting.

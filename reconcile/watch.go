@@ -25,7 +25,7 @@ type Watcher struct {
 	state   *state
 
 	mu       sync.Mutex
-	watching map[schema.GroupVersionResource]cache.GenericLister
+	watching map[schema.GroupVersionResource]bool
 	byKind   map[schema.GroupKind]cache.GenericLister
 	ctx      context.Context
 }
@@ -44,7 +44,7 @@ func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
 		factory:  factory,
 		queue:    workqueue.NewTypedRateLimitingQueue(limiter),
 		state:    st,
-		watching: map[schema.GroupVersionResource]cache.GenericLister{},
+		watching: map[schema.GroupVersionResource]bool{},
 		byKind:   map[schema.GroupKind]cache.GenericLister{},
 	}
 }
@@ -63,13 +63,13 @@ func (w *Watcher) start(ctx context.Context) {
 // watch starts an informer for gvr (once) and waits for its cache to fill.
 func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 	w.mu.Lock()
-	if _, ok := w.watching[gvr]; ok {
+	if w.watching[gvr] {
 		w.mu.Unlock()
 		return
 	}
 	inf := w.factory.ForResource(gvr)
 	_ = inf.Informer().SetTransform(slim)
-	w.watching[gvr] = inf.Lister()
+	w.watching[gvr] = true
 	w.byKind[gk] = inf.Lister()
 	ctx := w.ctx
 	w.mu.Unlock()
