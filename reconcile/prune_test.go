@@ -53,7 +53,8 @@ func TestRetainRuns(t *testing.T) {
 		{"within keepRuns", []runInfo{job("a", 1, true, false), job("b", 2, true, true)}, 3, nil},
 		{"oldest finished go first", []runInfo{job("a", 1, true, false), job("b", 2, true, false), job("c", 3, true, false), job("d", 4, true, true)}, 2, []string{"b", "a"}},
 		{"running jobs are never deleted", []runInfo{job("a", 1, false, false), job("b", 2, true, false), job("c", 3, true, true)}, 1, []string{"b"}},
-		{"the current run is kept even beyond keepRuns", []runInfo{job("a", 1, true, false), job("b", 2, false, true)}, 1, nil},
+		{"a running current run does not count towards keepRuns", []runInfo{job("a", 1, true, false), job("b", 2, false, true)}, 1, nil},
+		{"a finished current run counts towards keepRuns", []runInfo{job("a", 1, true, false), job("b", 2, true, true)}, 1, []string{"a"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
