@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tether-ml/tether/e2e/cluster"
+	"github.com/tether-ml/tether/e2e/gitrepo"
 )
 
 // daemon is a running `tether run` whose JSON log lines are kept for assertions.
@@ -155,6 +156,15 @@ func clientset(t *testing.T) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return cs
+}
+
+// exampleRepo is a Git repository holding examples/models in one commit,
+// whose hash it returns.
+func exampleRepo(t *testing.T) (*gitrepo.Repo, string) {
+	t.Helper()
+	repo := gitrepo.New(t)
+	repo.CopyTree("../examples/models")
+	return repo, repo.Commit(nil)
 }
 
 // newNamespace creates a namespace for one test and deletes it afterwards.

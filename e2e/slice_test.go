@@ -28,9 +28,7 @@ func TestSlice(t *testing.T) {
 	ctx := context.Background()
 	cs := clientset(t)
 	ns := newNamespace(t, cs)
-	repo := gitrepo.New(t)
-	repo.CopyTree("../examples/models")
-	first := repo.Commit(nil)
+	repo, first := exampleRepo(t)
 	server := gitrepo.Serve(t, repo.Dir)
 
 	d := startDaemon(t, "--repo", server.URL, "--branch", "main", "--interval", "1s", "--default-namespace", ns)
