@@ -54,17 +54,21 @@ func (a *Applier) Dynamic() dynamic.Interface { return a.dyn }
 // Apply server-side applies obj with conflicts forced and returns the object
 // the API server stored. One request per object: no GET or dry-run first.
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, schema.GroupVersionResource, error) {
-	key := KeyOf(obj)
-	ri, gvr, err := a.resource(obj.GroupVersionKind(), obj.GetNamespace())
-	if err != nil {
-		return nil, gvr, fmt.Errorf("%s: apply: %w", key, err)
-	}
 	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, schema.GroupVersionResource{}, fmt.Errorf("%s: apply: %w", KeyOf(obj), err)
+	}
+	return a.ApplyJSON(ctx, obj.GroupVersionKind(), KeyOf(obj), data)
+}
+
+// ApplyJSON is Apply for an object already encoded as JSON.
+func (a *Applier) ApplyJSON(ctx context.Context, gvk schema.GroupVersionKind, key Key, data []byte) (*unstructured.Unstructured, schema.GroupVersionResource, error) {
+	ri, gvr, err := a.resource(gvk, key.Namespace)
 	if err != nil {
 		return nil, gvr, fmt.Errorf("%s: apply: %w", key, err)
 	}
 	force := true
-	live, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	live, err := ri.Patch(ctx, key.Name, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
 		return nil, gvr, fmt.Errorf("%s: apply: %w", key, err)
 	}
@@ -85,13 +89,13 @@ func (a *Applier) Delete(ctx context.Context, gvk schema.GroupVersionKind, key K
 	return nil
 }
 
-// get reads obj's live state from the API server.
-func (a *Applier) get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	ri, _, err := a.resource(obj.GroupVersionKind(), obj.GetNamespace())
+// get reads an object's live state from the API server.
+func (a *Applier) get(ctx context.Context, gvk schema.GroupVersionKind, key Key) (*unstructured.Unstructured, error) {
+	ri, _, err := a.resource(gvk, key.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	return ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	return ri.Get(ctx, key.Name, metav1.GetOptions{})
 }
 
 // namespaced reports whether a kind lives in namespaces.

@@ -75,11 +75,14 @@ func (l *Loop) unitHealth(name string) Health {
 	}
 	var hs []Health
 	for _, m := range l.state.memberList(name) {
-		if m.object == nil {
+		if m.body == nil {
 			continue
 		}
-		live, _ := l.watcher.live(m.key)
-		hs = append(hs, ObjectHealth(live))
+		h := HealthProgressing // missing: tether is (re)creating it
+		if live, ok := l.watcher.live(m.key); ok {
+			h = live.health
+		}
+		hs = append(hs, h)
 	}
 	return Rollup(hs)
 }

@@ -231,15 +231,9 @@ func (l *Loop) rendered(p *pass, name string) (*render.Unit, bool) {
 func recordOf(st unitState, members []*member) *record {
 	rec := &record{Unit: st.name, Kind: st.kind, Revision: st.revision, Hash: st.hash}
 	for _, m := range members {
-		var fields json.RawMessage
-		if m.owned != nil {
-			if data, err := m.owned.ToJSON(); err == nil {
-				fields = data
-			}
-		}
 		rec.Objects = append(rec.Objects, memberRecord{
 			Group: m.key.Group, Version: m.version, Kind: m.key.Kind, Namespace: m.key.Namespace, Name: m.key.Name,
-			Hash: m.hash, Revision: m.revision, Fields: fields,
+			Hash: m.hash, Revision: m.revision, Fields: m.owned,
 		})
 	}
 	return rec
@@ -275,11 +269,11 @@ func (l *Loop) restore(ctx context.Context) error {
 func (l *Loop) restoreRecord(rec *record) error {
 	l.state.update(rec.Unit, rec.Kind, func(s *unitState) { s.hash, s.revision = rec.Hash, rec.Revision })
 	for _, o := range rec.Objects {
-		owned, err := parseFields(&metav1.FieldsV1{Raw: o.Fields})
-		if err != nil {
+		if _, err := parseFields(&metav1.FieldsV1{Raw: o.Fields}); err != nil {
 			return err
 		}
-		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, owned: owned}
+		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision}
+		m.setOwned(o.Fields)
 		l.state.record(rec.Kind, m)
 		gvr, err := l.cfg.Applier.resourceFor(m.gvk())
 		if err != nil {

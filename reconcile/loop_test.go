@@ -227,7 +227,7 @@ func (f *fixture) completeJob(name string) {
 	})
 	eventually(f.t, 5*time.Second, "watch cache sees job "+name+" complete", func() bool {
 		live, ok := f.loop.watcher.live(Key{Group: "batch", Kind: "Job", Namespace: f.ns, Name: name})
-		return ok && jobFinished(live)
+		return ok && live.finished
 	})
 }
 

@@ -195,8 +195,7 @@ func (l *Loop) staleMembers(u *render.Unit) []*member {
 func (l *Loop) runInfo(key Key, desired bool) runInfo {
 	r := runInfo{Key: key, Desired: desired, Finished: true}
 	if live, ok := l.watcher.live(key); ok {
-		r.Created = live.GetCreationTimestamp().Time
-		r.Finished = jobFinished(live)
+		r.Created, r.Finished = live.CreationTimestamp.Time, live.finished
 	}
 	return r
 }

@@ -73,7 +73,7 @@ func (l *Loop) handleDrift(ctx context.Context, key Key) (retry bool) {
 	unlock := l.locks.lock(key)
 	defer unlock()
 	m, mode, suspend := l.state.lookup(key)
-	if m == nil || m.object == nil || m.owned == nil || suspend {
+	if m == nil || m.body == nil || len(m.owned) == 0 || suspend {
 		return false
 	}
 	seen := time.Now()
@@ -107,13 +107,26 @@ func (l *Loop) handleDrift(ctx context.Context, key Key) (retry bool) {
 	return false
 }
 
-// detect compares the live object with what was applied. The informer cache may
-// briefly lag tether's own writes; an object older than tether's last write is
-// skipped (its newer event follows), and a missing one is confirmed with a GET.
+// detect compares the live object with what was applied. The cache's digest
+// of tether's fields settles most checks without decoding anything: equal to
+// the one recorded, nothing was taken from tether. The cache may briefly lag
+// tether's own writes; an object older than tether's last write is skipped
+// (its newer event follows). A missing object, or a changed one whose whole
+// state the cache did not keep, is read with a GET.
 func (l *Loop) detect(ctx context.Context, key Key, m *member) (*Drift, error) {
-	live, found := l.watcher.live(key)
-	if !found {
-		got, err := l.cfg.Applier.get(ctx, m.object)
+	var live *unstructured.Unstructured
+	if lo, found := l.watcher.live(key); found {
+		if olderThan(lo.ResourceVersion, m.resourceVersion) {
+			return nil, nil
+		}
+		if lo.tether == m.ownedSum {
+			lo.full.Store(nil) // tether's write came after the event that kept it
+			return nil, nil
+		}
+		live = lo.full.Load()
+	}
+	if live == nil {
+		got, err := l.cfg.Applier.get(ctx, m.gvk(), key)
 		if isNotFound(err) {
 			return &Drift{Object: key, Deleted: true}, nil
 		}
@@ -122,17 +135,18 @@ func (l *Loop) detect(ctx context.Context, key Key, m *member) (*Drift, error) {
 		}
 		live = got
 	}
-	if olderThan(live, m.resourceVersion) {
-		return nil, nil
+	desired, owned, err := m.desired()
+	if err != nil {
+		return nil, err
 	}
-	return DetectDrift(m.object, m.owned, live)
+	return DetectDrift(desired, owned, live)
 }
 
-// olderThan reports whether live predates tether's write at rv. Resource
-// versions are etcd revisions on every API server tether supports; when either
-// is not a number nothing is skipped.
-func olderThan(live *unstructured.Unstructured, rv string) bool {
-	a, err1 := strconv.ParseUint(live.GetResourceVersion(), 10, 64)
+// olderThan reports whether resource version live predates tether's write at
+// rv. Resource versions are etcd revisions on every API server tether supports;
+// when either is not a number nothing is skipped.
+func olderThan(live, rv string) bool {
+	a, err1 := strconv.ParseUint(live, 10, 64)
 	b, err2 := strconv.ParseUint(rv, 10, 64)
 	return err1 == nil && err2 == nil && a < b
 }

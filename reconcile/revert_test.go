@@ -164,6 +164,40 @@ func TestReportModeChangesNothing(t *testing.T) {
 	}
 }
 
+// The watch cache keeps a changed object whole only when it sees tether's
+// fields differ from the record (the event can race tether's own write). Either
+// way the check finds the drift: from the cache without a request, or with one
+// GET when only the digest is cached.
+func TestDriftCheckWithAndWithoutTheWholeObject(t *testing.T) {
+	f := newFixture(t)
+	spec := strings.Replace(servingSpec("a", imgA, 2), "  serving:", "  drift: report\n  serving:", 1)
+	f.pass("rev1", f.models(map[string]string{"a": spec}))
+	key := Key{Group: "apps", Kind: "Deployment", Namespace: f.ns, Name: "a"}
+	f.scale("a", 5)
+	f.driftEvent(EventDriftDetected, key.String(), "spec.replicas")
+	lo, ok := f.loop.watcher.live(key)
+	if !ok || lo.full.Load() == nil {
+		t.Fatal("the cache did not keep the drifted Deployment whole")
+	}
+	m, _, _ := f.loop.state.lookup(key)
+	for _, whole := range []bool{true, false} {
+		if !whole {
+			lo.full.Store(nil)
+		}
+		gets := f.requests("get")
+		d, err := f.loop.detect(f.ctx, key, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d == nil || len(d.Changes) != 1 || d.Changes[0].Path != "spec.replicas" || d.Changes[0].Live != int64(5) || d.Manager != intruder {
+			t.Fatalf("whole=%v: drift = %+v, want spec.replicas 2 → 5 by %s", whole, d, intruder)
+		}
+		if want, got := map[bool]int{true: 0, false: 1}[whole], f.requests("get")-gets; got != want {
+			t.Errorf("whole=%v: %d GETs, want %d", whole, got, want)
+		}
+	}
+}
+
 func TestNotDrift(t *testing.T) {
 	f := newFixture(t)
 	hpa := `apiVersion: tether.dev/v1alpha1

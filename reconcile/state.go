@@ -1,26 +1,61 @@
 package reconcile
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"sort"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
 // member is what tether last applied for one object: the desired state that
-// drift is measured against and reverted to.
+// drift is measured against and reverted to. It is kept as the bytes sent and
+// received, not as decoded objects: a thousand models' worth of members costs a
+// few MiB, and only an object that drifted is ever decoded again.
 type member struct {
 	unit     string
 	key      Key
 	version  string
-	object   *unstructured.Unstructured // as sent, revision annotation included; nil until rendered after a restart
-	hash     string                     // content hash without the revision annotation
-	revision string                     // commit that produced this content
-	owned    *fieldpath.Set             // fields tether owned right after the apply
+	body     []byte // the object as sent (JSON), revision annotation included; nil until rendered after a restart
+	hash     string // content hash without the revision annotation
+	revision string // commit that produced this content
+	// owned is tether's managedFields entry (FieldsV1 JSON) right after the
+	// apply, and ownedSum its digest, compared with the watch cache's.
+	owned    []byte
+	ownedSum [sha256.Size]byte
 	// resourceVersion is the object's version right after tether's write.
 	resourceVersion string
+}
+
+// setOwned records tether's managedFields entry.
+func (m *member) setOwned(fields []byte) {
+	m.owned, m.ownedSum = fields, fieldsSum(fields)
+}
+
+// fieldsSum digests a FieldsV1 entry; no entry digests to zero.
+func fieldsSum(fields []byte) [sha256.Size]byte {
+	if len(fields) == 0 {
+		return [sha256.Size]byte{}
+	}
+	return sha256.Sum256(fields)
+}
+
+// desired decodes what drift is measured against: the object sent and the
+// fields tether owned after sending it.
+func (m *member) desired() (*unstructured.Unstructured, *fieldpath.Set, error) {
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(m.body); err != nil {
+		return nil, nil, fmt.Errorf("%s: desired object: %w", m.key, err)
+	}
+	owned, err := parseFields(&metav1.FieldsV1{Raw: m.owned})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", m.key, err)
+	}
+	return obj, owned, nil
 }
 
 // unitState is the last applied state of one unit, as the inventory records it.

@@ -75,7 +75,7 @@ func (l *Loop) unitStatus(name string) UnitStatus {
 	us := UnitStatus{Name: name, Kind: st.kind, State: st.health, LastApplied: st.revision, LastError: st.lastError,
 		DriftMode: st.drift, Suspended: st.suspend, Objects: []string{}}
 	for _, m := range l.state.memberList(name) {
-		if m.object == nil {
+		if m.body == nil {
 			us.ObjectsRetained++
 			continue
 		}

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -105,7 +106,7 @@ func (l *Loop) prepare(p *pass, u *render.Unit) bool {
 // (after a restart, restored members learn their object on the first render).
 func (l *Loop) complete(u *render.Unit) bool {
 	for _, obj := range u.Objects {
-		if m, _, _ := l.state.lookup(KeyOf(obj)); m == nil || m.object == nil {
+		if m, _, _ := l.state.lookup(KeyOf(obj)); m == nil || m.body == nil {
 			return false
 		}
 	}
@@ -143,6 +144,7 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, obj *un
 		return false, err
 	}
 	key, hash := KeyOf(obj), render.ObjectsHash(obj)
+	var err error
 	unlock := l.locks.lock(key)
 	defer unlock()
 	m, _, _ := l.state.lookup(key)
@@ -151,15 +153,21 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, obj *un
 	}
 	partOf := l.applySetID(unitKind(u), u.Name)
 	if m != nil && m.hash == hash {
-		if m.object == nil {
+		if m.body == nil {
 			restored := *m
-			restored.object = stamp(obj, m.revision, partOf)
+			if restored.body, err = stamp(obj, m.revision, partOf); err != nil {
+				return false, err
+			}
 			l.state.record(unitKind(u), &restored)
 		}
 		l.cfg.Metrics.objectUnchanged(key.Kind)
 		return false, nil
 	}
-	next := &member{unit: u.Name, key: key, version: obj.GroupVersionKind().Version, object: stamp(obj, p.snap.Revision, partOf), hash: hash, revision: p.snap.Revision}
+	body, err := stamp(obj, p.snap.Revision, partOf)
+	if err != nil {
+		return false, err
+	}
+	next := &member{unit: u.Name, key: key, version: obj.GroupVersionKind().Version, body: body, hash: hash, revision: p.snap.Revision}
 	if err := l.write(ctx, unitKind(u), next); err != nil {
 		return false, err
 	}
@@ -186,9 +194,9 @@ func (l *Loop) place(u *render.Unit, obj *unstructured.Unstructured) error {
 	return nil
 }
 
-// stamp returns a copy of obj carrying the revision that produced it and its
-// ApplySet membership.
-func stamp(obj *unstructured.Unstructured, revision, partOf string) *unstructured.Unstructured {
+// stamp encodes a copy of obj carrying the revision that produced it and its
+// ApplySet membership: the body of its server-side apply.
+func stamp(obj *unstructured.Unstructured, revision, partOf string) ([]byte, error) {
 	out := obj.DeepCopy()
 	ann := out.GetAnnotations()
 	if ann == nil {
@@ -203,7 +211,11 @@ func stamp(obj *unstructured.Unstructured, revision, partOf string) *unstructure
 	labels[LabelApplySetPartOf] = partOf
 	out.SetLabels(labels)
 	foldStringData(out)
-	return out
+	data, err := json.Marshal(out.Object)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode: %w", KeyOf(obj), err)
+	}
+	return data, nil
 }
 
 // foldStringData moves a Secret's stringData into data. The API server does the
@@ -234,16 +246,13 @@ func foldStringData(obj *unstructured.Unstructured) {
 func (l *Loop) write(ctx context.Context, kind string, m *member) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	live, gvr, err := l.cfg.Applier.Apply(wctx, m.object)
-	if err != nil {
-		return err
-	}
-	owned, err := ownedFields(live, FieldManager)
+	live, gvr, err := l.cfg.Applier.ApplyJSON(wctx, m.gvk(), m.key, m.body)
 	if err != nil {
 		return err
 	}
 	next := *m
-	next.owned, next.resourceVersion = owned, live.GetResourceVersion()
+	next.setOwned(tetherEntry(live))
+	next.resourceVersion = live.GetResourceVersion()
 	l.state.record(kind, &next)
 	l.watcher.watch(gvr, m.key.GroupKind())
 	return nil
@@ -263,9 +272,9 @@ func (l *Loop) unitFailed(p *pass, u *render.Unit, err error) {
 func (l *Loop) unitApplied(p *pass, u *render.Unit) {
 	desired := desiredKeys(u)
 	for _, m := range l.state.memberList(u.Name) {
-		if !desired[m.key] && m.object != nil {
+		if !desired[m.key] && m.body != nil {
 			retired := *m
-			retired.object = nil
+			retired.body = nil
 			l.state.record(unitKind(u), &retired)
 		}
 	}
@@ -297,7 +306,7 @@ func (l *Loop) waitEstablished(ctx context.Context, crds []*unstructured.Unstruc
 	deadline := time.Now().Add(30 * time.Second)
 	for _, crd := range crds {
 		for time.Now().Before(deadline) && ctx.Err() == nil {
-			live, err := l.cfg.Applier.get(ctx, crd)
+			live, err := l.cfg.Applier.get(ctx, crd.GroupVersionKind(), KeyOf(crd))
 			if err == nil && established(live) {
 				break
 			}

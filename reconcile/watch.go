@@ -1,9 +1,10 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,7 +19,8 @@ import (
 )
 
 // Watcher watches every kind tether applied, selected by the managed-by label,
-// and hands each object that may have drifted to a worker.
+// and hands each object that may have drifted to a worker. Its cache keeps a
+// liveObject per object, not the object itself.
 type Watcher struct {
 	factory dynamicinformer.DynamicSharedInformerFactory
 	queue   workqueue.TypedRateLimitingInterface[Key]
@@ -26,8 +28,22 @@ type Watcher struct {
 
 	mu       sync.Mutex
 	watching map[schema.GroupVersionResource]bool
-	byKind   map[schema.GroupKind]cache.GenericLister
+	byKind   map[schema.GroupKind]cache.Indexer
 	ctx      context.Context
+}
+
+// liveObject is what the watch cache keeps of an object: its identity, a
+// digest of the fields tether owns, its health and, for Jobs, whether the run
+// finished. Only while tether's fields differ from what it recorded (the object
+// may have drifted) is the whole object kept too, for the drift check's diff.
+// A thousand models' objects cost about a MiB instead of tens.
+type liveObject struct {
+	metav1.ObjectMeta // name, namespace, uid, resourceVersion, creationTimestamp
+	key               Key
+	tether            [sha256.Size]byte // fieldsSum of tether's managedFields entry
+	health            Health
+	finished          bool // a Job whose run completed or failed
+	full              atomic.Pointer[unstructured.Unstructured]
 }
 
 // newWatcher builds a watcher; nothing is watched until watch is called.
@@ -45,7 +61,7 @@ func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
 		queue:    workqueue.NewTypedRateLimitingQueue(limiter),
 		state:    st,
 		watching: map[schema.GroupVersionResource]bool{},
-		byKind:   map[schema.GroupKind]cache.GenericLister{},
+		byKind:   map[schema.GroupKind]cache.Indexer{},
 	}
 }
 
@@ -67,36 +83,62 @@ func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 		w.mu.Unlock()
 		return
 	}
-	inf := w.factory.ForResource(gvr)
-	_ = inf.Informer().SetTransform(slim)
+	inf := w.factory.ForResource(gvr).Informer()
+	_ = inf.SetTransform(w.summarize)
 	w.watching[gvr] = true
-	w.byKind[gk] = inf.Lister()
+	w.byKind[gk] = inf.GetIndexer()
 	ctx := w.ctx
 	w.mu.Unlock()
-	_, _ = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { w.enqueue(obj) },
 		UpdateFunc: w.onUpdate,
 		DeleteFunc: func(obj any) { w.enqueue(obj) },
 	})
 	w.factory.Start(ctx.Done())
-	cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced)
+	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
+}
+
+// summarize is the informers' transform: it turns each object the watch
+// delivers into the liveObject the cache keeps.
+func (w *Watcher) summarize(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil // already summarized
+	}
+	lo := &liveObject{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
+			ResourceVersion: u.GetResourceVersion(), CreationTimestamp: u.GetCreationTimestamp(),
+		},
+		key:    KeyOf(u),
+		tether: fieldsSum(tetherEntry(u)),
+		health: ObjectHealth(u),
+	}
+	if lo.key.Group == "batch" && lo.key.Kind == "Job" {
+		lo.finished = jobFinished(u)
+	}
+	if m, _, _ := w.state.lookup(lo.key); m != nil && m.ownedSum != lo.tether {
+		lo.full.Store(slim(u))
+	}
+	return lo, nil
 }
 
 // onUpdate ignores updates that cannot have taken a field from tether: if
-// tether's own managedFields entry is byte-identical before and after (status
-// writes, other controllers' annotations), there is nothing to do.
+// tether's own managedFields entry is unchanged (status writes, other
+// controllers' annotations), there is nothing to do.
 func (w *Watcher) onUpdate(oldObj, newObj any) {
-	o, ok1 := oldObj.(*unstructured.Unstructured)
-	n, ok2 := newObj.(*unstructured.Unstructured)
-	if ok1 && ok2 && bytes.Equal(tetherEntry(o), tetherEntry(n)) {
+	o, ok1 := oldObj.(*liveObject)
+	n, ok2 := newObj.(*liveObject)
+	if ok1 && ok2 && o.tether == n.tether {
 		return
 	}
 	w.enqueue(newObj)
 }
 
+// tetherEntry returns the FieldsV1 of tether's Apply entry on u, nil if none.
 func tetherEntry(u *unstructured.Unstructured) []byte {
 	for _, e := range u.GetManagedFields() {
-		if e.Manager == FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.FieldsV1 != nil {
+		if e.Manager == FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
 			return e.FieldsV1.Raw
 		}
 	}
@@ -107,15 +149,14 @@ func (w *Watcher) enqueue(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
-	u, ok := obj.(*unstructured.Unstructured)
+	lo, ok := obj.(*liveObject)
 	if !ok {
 		return
 	}
-	key := KeyOf(u)
-	if m, _, _ := w.state.lookup(key); m == nil {
+	if m, _, _ := w.state.lookup(lo.key); m == nil {
 		return
 	}
-	w.queue.AddRateLimited(key)
+	w.queue.AddRateLimited(lo.key)
 }
 
 // resync queues every managed object for a drift check; a periodic full check
@@ -132,37 +173,31 @@ func (w *Watcher) resync() {
 	}
 }
 
-// live returns the cached live object for key; found is false once deleted.
-func (w *Watcher) live(key Key) (*unstructured.Unstructured, bool) {
+// live returns what the cache holds for key; found is false once deleted.
+func (w *Watcher) live(key Key) (*liveObject, bool) {
 	w.mu.Lock()
-	lister := w.byKind[key.GroupKind()]
+	store := w.byKind[key.GroupKind()]
 	w.mu.Unlock()
-	if lister == nil {
+	if store == nil {
 		return nil, false
 	}
-	var obj any
-	var err error
-	if key.Namespace == "" {
-		obj, err = lister.Get(key.Name)
-	} else {
-		obj, err = lister.ByNamespace(key.Namespace).Get(key.Name)
+	name := key.Name
+	if key.Namespace != "" {
+		name = key.Namespace + "/" + key.Name
 	}
-	if err != nil {
+	obj, found, err := store.GetByKey(name)
+	if err != nil || !found {
 		return nil, false
 	}
-	u, ok := obj.(*unstructured.Unstructured)
-	return u, ok
+	lo, ok := obj.(*liveObject)
+	return lo, ok
 }
 
-// slim drops from cached objects what drift, health and pruning never read:
-// kubectl's last-applied-configuration (a second copy of the object) and the
-// field sets of status-only managers. Entries that may own spec fields stay,
-// since they name who changed a field tether owned.
-func slim(obj any) (any, error) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return obj, nil
-	}
+// slim drops from a drifted object what the drift check never reads: kubectl's
+// last-applied-configuration (a second copy of the object) and the field sets
+// of status-only managers. Entries that may own spec fields stay, since they
+// name who changed a field tether owned.
+func slim(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if ann := u.GetAnnotations(); ann != nil {
 		if _, has := ann[lastApplied]; has {
 			delete(ann, lastApplied)
@@ -178,7 +213,7 @@ func slim(obj any) (any, error) {
 		kept = append(kept, e)
 	}
 	u.SetManagedFields(kept)
-	return u, nil
+	return u
 }
 
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
