@@ -10,8 +10,11 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 all: build
 
 ## build: the tether binary in bin/
+# Static (CGO_ENABLED=0): kustomize imports Go's plugin package, and with cgo the
+# linker then keeps every function and exports its symbols, which doubles the
+# memory the binary's own pages take (about 60 MiB resident instead of 28).
 build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/tether ./cmd/tether
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/tether ./cmd/tether
 
 ## test: vet, unit tests and end-to-end tests against the local control plane
 # reconcile and e2e packages each start their own control plane; -p 1 runs the

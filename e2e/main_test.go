@@ -22,6 +22,7 @@ func TestMain(m *testing.M) {
 	tetherBin = filepath.Join(dir, "tether")
 	build := exec.Command("go", "build", "-o", tetherBin, "github.com/tether-ml/tether/cmd/tether")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build: the binary users run
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build tether:", err)
 		os.Exit(1)

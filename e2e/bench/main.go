@@ -42,7 +42,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(work)
 	tether := filepath.Join(work, "tether")
-	if out, err := exec.Command("go", "build", "-o", tether, "./cmd/tether").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", tether, "./cmd/tether")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build: the binary users run
+	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build tether: %v\n%s", err, out)
 	}
 	c, err := cluster.Start(ctx, cluster.Options{Log: os.Stderr})
