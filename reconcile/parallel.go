@@ -3,9 +3,12 @@ package reconcile
 import "sync"
 
 // applyWorkers bounds how many units are written at once. Units are isolated,
-// and API requests spend most of their time waiting on the server, so a few in
-// flight hide that latency without flooding the API server's fair queuing.
-const applyWorkers = 8
+// and API requests spend most of their time waiting on the server. On a busy
+// API server (here: the controllers creating pods for 1000 new models) 32 in
+// flight gave a cold apply of 300 models in 24–27 s over three runs, 8 in
+// 20–53 s; API Priority and Fairness queues what the server cannot take. Argo
+// CD's default is 20 parallel kubectl applies.
+const applyWorkers = 32
 
 // parallel calls fn for each item with at most applyWorkers at a time and
 // returns when all are done.
