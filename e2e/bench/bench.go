@@ -262,6 +262,24 @@ func (d *daemon) requests() (map[string]int, error) {
 	return out, sc.Err()
 }
 
+// metric scrapes one unlabelled sample from /metrics.
+func (d *daemon) metric(name string) (float64, error) {
+	resp, err := http.Get("http://" + d.addr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			var f float64
+			_, err := fmt.Sscanf(v, "%g", &f)
+			return f, err
+		}
+	}
+	return 0, fmt.Errorf("/metrics has no %s", name)
+}
+
 func (d *daemon) stop() {
 	_ = d.cmd.Process.Signal(os.Interrupt)
 	_ = d.cmd.Wait()
