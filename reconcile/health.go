@@ -56,11 +56,25 @@ func Rollup(objects []Health) Health {
 // health rolls up every unit's objects from the watch cache (no API requests).
 func (l *Loop) health(ctx context.Context, p *pass) bool {
 	for _, name := range l.state.unitNames() {
-		h := l.unitHealth(name)
-		l.state.update(name, "", func(s *unitState) { s.health = h })
-		l.cfg.Metrics.unitState(name, h)
+		l.refreshHealth(name)
 	}
 	return true
+}
+
+// objectHealthChanged rolls up the unit of an object whose health the watch
+// saw change, so /status and the unit state metric follow the cluster between
+// passes (a Deployment becoming available, a training Job finishing).
+func (l *Loop) objectHealthChanged(key Key) {
+	if m, _, _ := l.state.lookup(key); m != nil {
+		l.refreshHealth(m.unit)
+	}
+}
+
+func (l *Loop) refreshHealth(name string) {
+	h := l.unitHealth(name)
+	if l.state.setHealth(name, h) {
+		l.cfg.Metrics.unitState(name, h)
+	}
 }
 
 // unitHealth is Invalid or Suspended when the unit says so, else the rollup of

@@ -68,15 +68,15 @@ func NewLoop(cfg Config) *Loop {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	st := newState()
-	return &Loop{
+	l := &Loop{
 		cfg:       cfg,
-		state:     st,
-		watcher:   newWatcher(cfg.Applier.Dynamic(), st),
+		state:     newState(),
 		lastDrift: map[Key]time.Time{},
 		wake:      make(chan struct{}, 1),
 		firstPass: make(chan struct{}),
 	}
+	l.watcher = newWatcher(cfg.Applier.Dynamic(), l.state, l.objectHealthChanged)
+	return l
 }
 
 // Ready reports whether the inventory was read (or the first revision processed).
@@ -121,9 +121,12 @@ func (l *Loop) Run(ctx context.Context) error {
 type pass struct {
 	start   time.Time
 	snap    source.Snapshot
-	res     *render.Result
+	res     *render.Result // units without their objects: see objects
 	newRev  bool
 	desired map[string]*render.Unit // valid, rendered units by name
+	// objects and keepRuns of each valid unit, by name.
+	objects  map[string][]desired
+	keepRuns map[string]int
 	*outcome
 }
 
@@ -174,16 +177,37 @@ func (l *Loop) render(ctx context.Context, p *pass) bool {
 		l.revision, l.retry = p.snap.Revision, false
 		return false
 	}
-	p.res = res
-	p.desired = map[string]*render.Unit{}
-	for i := range res.Units {
-		u := &res.Units[i]
-		if u.Err == nil {
-			p.desired[u.Name] = u
-		}
-	}
+	p.compact(res)
 	l.status.setError("")
 	return true
+}
+
+// compact keeps a rendered revision for the rest of the pass with each unit's
+// objects encoded, so the decoded render result is garbage from here on.
+func (p *pass) compact(res *render.Result) {
+	p.res = &render.Result{Settings: res.Settings, Units: make([]render.Unit, len(res.Units))}
+	p.desired, p.objects, p.keepRuns = map[string]*render.Unit{}, map[string][]desired{}, map[string]int{}
+	for i, u := range res.Units {
+		if u.Err == nil {
+			objs := make([]desired, 0, len(u.Objects))
+			for _, obj := range u.Objects {
+				d, err := compact(obj)
+				if err != nil {
+					u.Err = err
+					break
+				}
+				objs = append(objs, d)
+			}
+			if u.Err == nil {
+				p.objects[u.Name], p.keepRuns[u.Name] = objs, keepRunsOf(&u)
+			}
+		}
+		u.Objects = nil
+		p.res.Units[i] = u
+		if u.Err == nil {
+			p.desired[u.Name] = &p.res.Units[i]
+		}
+	}
 }
 
 func (l *Loop) report(ctx context.Context, p *pass) bool {

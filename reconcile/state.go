@@ -192,6 +192,17 @@ func (s *state) managedCount() int {
 	return len(s.byKey)
 }
 
+// setHealth records a unit's health; it reports false for a unit no longer known.
+func (s *state) setHealth(name string, h Health) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.units[name]
+	if u != nil {
+		u.health = h
+	}
+	return u != nil
+}
+
 // setDrift records the last drift event of a unit for /status.
 func (s *state) setDrift(name string, ev Event) {
 	s.mu.Lock()

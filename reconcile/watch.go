@@ -25,6 +25,8 @@ type Watcher struct {
 	factory dynamicinformer.DynamicSharedInformerFactory
 	queue   workqueue.TypedRateLimitingInterface[Key]
 	state   *state
+	// healthChanged is called when an object's health may have changed.
+	healthChanged func(Key)
 
 	mu       sync.Mutex
 	watching map[schema.GroupVersionResource]bool
@@ -47,7 +49,7 @@ type liveObject struct {
 }
 
 // newWatcher builds a watcher; nothing is watched until watch is called.
-func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
+func newWatcher(dyn dynamic.Interface, st *state, healthChanged func(Key)) *Watcher {
 	selector := render.LabelManagedBy + "=" + render.ManagedByTether
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = selector
@@ -57,11 +59,12 @@ func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
 	// object that stops drifting starts again at 5 ms.
 	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[Key](5*time.Millisecond, 30*time.Second)
 	return &Watcher{
-		factory:  factory,
-		queue:    workqueue.NewTypedRateLimitingQueue(limiter),
-		state:    st,
-		watching: map[schema.GroupVersionResource]bool{},
-		byKind:   map[schema.GroupKind]cache.Indexer{},
+		factory:       factory,
+		queue:         workqueue.NewTypedRateLimitingQueue(limiter),
+		state:         st,
+		healthChanged: healthChanged,
+		watching:      map[schema.GroupVersionResource]bool{},
+		byKind:        map[schema.GroupKind]cache.Indexer{},
 	}
 }
 
@@ -90,9 +93,9 @@ func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 	ctx := w.ctx
 	w.mu.Unlock()
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.enqueue(obj) },
+		AddFunc:    func(obj any) { w.enqueue(obj, true) },
 		UpdateFunc: w.onUpdate,
-		DeleteFunc: func(obj any) { w.enqueue(obj) },
+		DeleteFunc: func(obj any) { w.enqueue(obj, true) },
 	})
 	w.factory.Start(ctx.Done())
 	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
@@ -125,14 +128,18 @@ func (w *Watcher) summarize(obj any) (any, error) {
 
 // onUpdate ignores updates that cannot have taken a field from tether: if
 // tether's own managedFields entry is unchanged (status writes, other
-// controllers' annotations), there is nothing to do.
+// controllers' annotations), there is no drift to check.
 func (w *Watcher) onUpdate(oldObj, newObj any) {
 	o, ok1 := oldObj.(*liveObject)
 	n, ok2 := newObj.(*liveObject)
-	if ok1 && ok2 && o.tether == n.tether {
+	if !ok1 || !ok2 {
 		return
 	}
-	w.enqueue(newObj)
+	if o.tether != n.tether {
+		w.enqueue(n, o.health != n.health)
+	} else if o.health != n.health {
+		w.healthChanged(n.key)
+	}
 }
 
 // tetherEntry returns the FieldsV1 of tether's Apply entry on u, nil if none.
@@ -145,7 +152,9 @@ func tetherEntry(u *unstructured.Unstructured) []byte {
 	return nil
 }
 
-func (w *Watcher) enqueue(obj any) {
+// enqueue queues a managed object for a drift check and, when health says so,
+// has its unit's health rolled up again.
+func (w *Watcher) enqueue(obj any, health bool) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
@@ -157,6 +166,9 @@ func (w *Watcher) enqueue(obj any) {
 		return
 	}
 	w.queue.AddRateLimited(lo.key)
+	if health {
+		w.healthChanged(lo.key)
+	}
 }
 
 // resync queues every managed object for a drift check; a periodic full check
