@@ -82,6 +82,16 @@ spec: {uri: "s3://data/fraud/2026-11"}
 	if n := len(f.eventsOf(EventSyncFailed)); n != 0 {
 		t.Errorf("%d SyncFailed events", n)
 	}
+	// The next revision places the custom resource again: it is recognised as
+	// unchanged, neither rewritten nor pruned.
+	applies := f.requests("apply")
+	f.pass("rev2", &render.Result{Units: []render.Unit{unit}})
+	if n := f.requests("apply") - applies; n != 0 {
+		t.Errorf("an unchanged revision sent %d applies", n)
+	}
+	if _, err := dyn.Resource(schema.GroupVersionResource{Group: group, Version: "v1", Resource: "datasets"}).Namespace(f.ns).Get(f.ctx, "fraud-2026-11", metav1.GetOptions{}); err != nil {
+		t.Errorf("custom resource gone after an unchanged revision: %v", err)
+	}
 }
 
 // TestSecretDriftIsMasked: a drifted Secret is reverted and its diff names the

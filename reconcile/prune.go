@@ -157,7 +157,7 @@ func (l *Loop) planPrune(p *pass) prunePlan {
 		case !desired || p.hasFailed(name) || u.Suspend:
 			continue
 		default:
-			dels = l.staleMembers(u)
+			dels = l.staleMembers(p, u)
 		}
 		if len(dels) > 0 {
 			plan.deletes[name] = dels
@@ -169,9 +169,9 @@ func (l *Loop) planPrune(p *pass) prunePlan {
 
 // staleMembers are members of u it no longer renders, minus the training runs
 // keepRuns retains.
-func (l *Loop) staleMembers(u *render.Unit) []*member {
-	desired := desiredKeys(u)
-	keep := keepRunsOf(u)
+func (l *Loop) staleMembers(p *pass, u *render.Unit) []*member {
+	desired := desiredKeys(p, u)
+	keep := p.keepRuns[u.Name]
 	var stale []*member
 	var runs []runInfo
 	byKey := map[Key]*member{}
