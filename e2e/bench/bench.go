@@ -131,7 +131,11 @@ func (b *bench) coldApply(ctx context.Context, repo string) error {
 	if b.o.kubectl {
 		fmt.Printf("ratio tether/kubectl wall: %.2f\n", wall.Seconds()/kWall.Seconds())
 	}
-	fmt.Println()
+	ready, err := b.daemon.waitReady(b.o.models, 15*time.Minute)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("every model Ready in tether's /status %.1f s after the start (the cluster settled)\n\n", ready.Sub(start).Seconds())
 	return nil
 }
 
@@ -260,6 +264,36 @@ func (d *daemon) requests() (map[string]int, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// waitReady polls /status until n models are Ready and returns when they were.
+func (d *daemon) waitReady(n int, timeout time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + d.addr + "/status")
+		if err != nil {
+			return time.Time{}, err
+		}
+		var st struct {
+			Models []struct{ State string } `json:"models"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil {
+			return time.Time{}, err
+		}
+		ready := 0
+		for _, m := range st.Models {
+			if m.State == "Ready" {
+				ready++
+			}
+		}
+		if ready == n {
+			return time.Now(), nil
+		}
+		time.Sleep(time.Second)
+	}
+	return time.Time{}, fmt.Errorf("not all %d models Ready in /status within %s", n, timeout)
 }
 
 // metric scrapes one unlabelled sample from /metrics.
