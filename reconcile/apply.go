@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
@@ -26,6 +27,7 @@ const FieldManager = "tether"
 // resolving kinds with a cached discovery RESTMapper.
 type Applier struct {
 	dyn       dynamic.Interface
+	meta      metadata.Interface // writes: the API server answers with metadata only
 	clientset kubernetes.Interface
 	mapper    meta.ResettableRESTMapper
 }
@@ -40,20 +42,26 @@ func NewApplier(cfg *rest.Config) (*Applier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clientset: %w", err)
 	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client: %w", err)
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return &Applier{dyn: dyn, clientset: cs, mapper: mapper}, nil
+	return &Applier{dyn: dyn, meta: md, clientset: cs, mapper: mapper}, nil
 }
 
 // Dynamic is the client the Applier writes with; watchers share it.
 func (a *Applier) Dynamic() dynamic.Interface { return a.dyn }
 
-// Apply server-side applies obj with conflicts forced and returns the object
-// the API server stored. One request per object: no GET or dry-run first.
-func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, schema.GroupVersionResource, error) {
+// Apply server-side applies obj with conflicts forced and returns the metadata
+// of the object the API server stored (its managedFields and resourceVersion:
+// all tether reads back, and cheaper for the server to encode than the whole
+// object). One request per object: no GET or dry-run first.
+func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (*metav1.PartialObjectMetadata, schema.GroupVersionResource, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, schema.GroupVersionResource{}, fmt.Errorf("%s: apply: %w", KeyOf(obj), err)
@@ -62,10 +70,14 @@ func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (*u
 }
 
 // ApplyJSON is Apply for an object already encoded as JSON.
-func (a *Applier) ApplyJSON(ctx context.Context, gvk schema.GroupVersionKind, key Key, data []byte) (*unstructured.Unstructured, schema.GroupVersionResource, error) {
-	ri, gvr, err := a.resource(gvk, key.Namespace)
+func (a *Applier) ApplyJSON(ctx context.Context, gvk schema.GroupVersionKind, key Key, data []byte) (*metav1.PartialObjectMetadata, schema.GroupVersionResource, error) {
+	gvr, namespaced, err := a.mapping(gvk)
 	if err != nil {
 		return nil, gvr, fmt.Errorf("%s: apply: %w", key, err)
+	}
+	var ri metadata.ResourceInterface = a.meta.Resource(gvr)
+	if namespaced {
+		ri = a.meta.Resource(gvr).Namespace(key.Namespace)
 	}
 	force := true
 	live, err := ri.Patch(ctx, key.Name, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
@@ -100,38 +112,40 @@ func (a *Applier) get(ctx context.Context, gvk schema.GroupVersionKind, key Key)
 
 // namespaced reports whether a kind lives in namespaces.
 func (a *Applier) namespaced(gvk schema.GroupVersionKind) (bool, error) {
-	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		a.mapper.Reset()
-		mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	}
-	if err != nil {
-		return false, err
-	}
-	return mapping.Scope.Name() == meta.RESTScopeNameNamespace, nil
+	_, namespaced, err := a.mapping(gvk)
+	return namespaced, err
 }
 
 // resourceFor maps a kind to its REST resource.
 func (a *Applier) resourceFor(gvk schema.GroupVersionKind) (schema.GroupVersionResource, error) {
-	_, gvr, err := a.resource(gvk, "")
+	gvr, _, err := a.mapping(gvk)
 	return gvr, err
 }
 
-// resource maps a kind to its REST resource, refreshing discovery once when the
-// kind is unknown (e.g. a CRD created moments ago).
+// resource maps a kind to its REST resource.
 func (a *Applier) resource(gvk schema.GroupVersionKind, namespace string) (dynamic.ResourceInterface, schema.GroupVersionResource, error) {
+	gvr, namespaced, err := a.mapping(gvk)
+	if err != nil {
+		return nil, gvr, err
+	}
+	if namespaced {
+		return a.dyn.Resource(gvr).Namespace(namespace), gvr, nil
+	}
+	return a.dyn.Resource(gvr), gvr, nil
+}
+
+// mapping resolves a kind, refreshing discovery once when the kind is unknown
+// (e.g. a CRD created moments ago).
+func (a *Applier) mapping(gvk schema.GroupVersionKind) (schema.GroupVersionResource, bool, error) {
 	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if meta.IsNoMatchError(err) {
 		a.mapper.Reset()
 		mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	}
 	if err != nil {
-		return nil, schema.GroupVersionResource{}, err
+		return schema.GroupVersionResource{}, false, err
 	}
-	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		return a.dyn.Resource(mapping.Resource).Namespace(namespace), mapping.Resource, nil
-	}
-	return a.dyn.Resource(mapping.Resource), mapping.Resource, nil
+	return mapping.Resource, mapping.Scope.Name() == meta.RESTScopeNameNamespace, nil
 }
 
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

@@ -292,8 +292,8 @@ func (l *Loop) write(ctx context.Context, kind string, m *member) error {
 		return err
 	}
 	next := *m
-	next.setOwned(tetherEntry(live))
-	next.resourceVersion = live.GetResourceVersion()
+	next.setOwned(appliedFields(live.ManagedFields))
+	next.resourceVersion = live.ResourceVersion
 	l.state.record(kind, &next)
 	l.watcher.watch(gvr, m.key.GroupKind())
 	return nil

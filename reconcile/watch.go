@@ -144,7 +144,12 @@ func (w *Watcher) onUpdate(oldObj, newObj any) {
 
 // tetherEntry returns the FieldsV1 of tether's Apply entry on u, nil if none.
 func tetherEntry(u *unstructured.Unstructured) []byte {
-	for _, e := range u.GetManagedFields() {
+	return appliedFields(u.GetManagedFields())
+}
+
+// appliedFields returns the FieldsV1 of tether's Apply entry among entries.
+func appliedFields(entries []metav1.ManagedFieldsEntry) []byte {
+	for _, e := range entries {
 		if e.Manager == FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
 			return e.FieldsV1.Raw
 		}
