@@ -38,15 +38,20 @@ func (b *bench) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, ns := range []string{"bench-kubectl", "bench-tether"} {
-		if _, err := b.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			return err
-		}
+	if _, err := b.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-tether"}}, metav1.CreateOptions{}); err != nil {
+		return err
 	}
-	steps := []func(context.Context, string) error{b.coldApply, b.steadyState, b.reverts, b.stormPhase, b.memory}
-	if b.o.steady <= 0 {
-		steps = []func(context.Context, string) error{b.coldApply, b.reverts, b.stormPhase, b.memory}
+	steps := []func(context.Context, string) error{b.coldApply}
+	if b.o.steady > 0 {
+		steps = append(steps, b.steadyState)
 	}
+	if b.o.trials > 0 {
+		steps = append(steps, b.reverts)
+	}
+	if b.o.storm > 0 {
+		steps = append(steps, b.stormPhase)
+	}
+	steps = append(steps, b.memory)
 	defer func() {
 		if b.daemon != nil {
 			b.daemon.stop()
@@ -103,7 +108,7 @@ func (b *bench) coldApply(ctx context.Context, repo string) error {
 	var kReq int
 	var err error
 	if b.o.kubectl {
-		if kWall, kReq, err = b.kubectlApply(repo); err != nil {
+		if kWall, kReq, err = b.kubectlApply(ctx, repo); err != nil {
 			return err
 		}
 	}
@@ -131,17 +136,36 @@ func (b *bench) coldApply(ctx context.Context, repo string) error {
 	if b.o.kubectl {
 		fmt.Printf("ratio tether/kubectl wall: %.2f\n", wall.Seconds()/kWall.Seconds())
 	}
-	ready, err := b.daemon.waitReady(b.o.models, 15*time.Minute)
-	if err != nil {
-		return err
+	if b.o.controllers {
+		ready, err := b.daemon.waitReady(b.o.models, 15*time.Minute)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("every model Ready in tether's /status %.1f s after the start (the cluster settled)\n", ready.Sub(start).Seconds())
 	}
-	fmt.Printf("every model Ready in tether's /status %.1f s after the start (the cluster settled)\n\n", ready.Sub(start).Seconds())
+	fmt.Println()
 	return nil
 }
 
 // kubectlApply renders the repository for namespace bench-kubectl and applies it
-// with kubectl --server-side, counting its HTTP requests from -v=6 output.
-func (b *bench) kubectlApply(repo string) (time.Duration, int, error) {
+// with kubectl --server-side, counting its HTTP requests from -v=6 output. It
+// gets a control plane of its own, stopped before tether starts, so neither
+// tool's run contends with the controllers still reacting to the other's.
+func (b *bench) kubectlApply(ctx context.Context, repo string) (time.Duration, int, error) {
+	kc, err := cluster.Start(ctx, cluster.Options{BinDir: b.c.BinDir})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer kc.Stop()
+	if !b.o.controllers {
+		if err := kc.StopControllers(); err != nil {
+			return 0, 0, err
+		}
+	}
+	cs := kubernetes.NewForConfigOrDie(kc.Config)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-kubectl"}}, metav1.CreateOptions{}); err != nil {
+		return 0, 0, err
+	}
 	manifest := filepath.Join(b.work, "rendered.yaml")
 	out, err := exec.Command(b.tether, "render", repo, "--default-namespace", "bench-kubectl").Output()
 	if err != nil {
@@ -150,7 +174,7 @@ func (b *bench) kubectlApply(repo string) (time.Duration, int, error) {
 	if err := os.WriteFile(manifest, out, 0o644); err != nil {
 		return 0, 0, err
 	}
-	cmd := exec.Command(filepath.Join(b.c.BinDir, "kubectl"), "--kubeconfig", b.c.Kubeconfig, "apply", "--server-side", "--field-manager", "kubectl-bench", "-f", manifest, "-v=6")
+	cmd := exec.Command(filepath.Join(b.c.BinDir, "kubectl"), "--kubeconfig", kc.Kubeconfig, "apply", "--server-side", "--field-manager", "kubectl-bench", "-f", manifest, "-v=6")
 	var log strings.Builder
 	cmd.Stderr = &log
 	start := time.Now()

@@ -150,7 +150,10 @@ func (b *bench) stormPhase(ctx context.Context, _ string) error {
 func (b *bench) memory(context.Context, string) error {
 	peak := peakRSS(b.daemon.cmd.Process.Pid)
 	fmt.Printf("## memory of tether run with %d models (%d objects)\n", b.o.models, 4*b.o.models)
-	fmt.Printf("RSS steady %.1f MiB, peak (VmHWM) %.1f MiB, now %.1f MiB\n", b.steadyRSS, peak, statusMiB(b.daemon.cmd.Process.Pid, "VmRSS"))
+	if b.steadyRSS > 0 {
+		fmt.Printf("RSS steady %.1f MiB, ", b.steadyRSS)
+	}
+	fmt.Printf("peak (VmHWM) %.1f MiB, now %.1f MiB\n", peak, statusMiB(b.daemon.cmd.Process.Pid, "VmRSS"))
 	heap, err := b.daemon.metric("go_memstats_heap_alloc_bytes")
 	if err != nil {
 		return err

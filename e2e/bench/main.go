@@ -18,6 +18,7 @@ type options struct {
 	interval      time.Duration
 	trials, storm int
 	kubectl       bool
+	controllers   bool
 }
 
 func main() {
@@ -28,6 +29,7 @@ func main() {
 	flag.IntVar(&o.trials, "trials", 200, "drift revert trials, one object at a time")
 	flag.IntVar(&o.storm, "storm", 100, "objects changed at once in the storm")
 	flag.BoolVar(&o.kubectl, "kubectl", true, "also apply the same objects with kubectl --server-side, for comparison")
+	flag.BoolVar(&o.controllers, "controllers", true, "run the controllers, scheduler and kwok; false measures the cold apply against etcd and the API server alone (use with -steady 0 -trials 0 -storm 0)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -52,6 +54,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer c.Stop()
+	if !o.controllers {
+		if err := c.StopControllers(); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("machine: %d CPUs; cluster %s; %d models x 4 objects\n\n", numCPU(), cluster.KubeVersion, o.models)
 	b := &bench{o: o, c: c, work: work, tether: tether}
 	return b.all(ctx)

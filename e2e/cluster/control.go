@@ -88,6 +88,27 @@ func (c *Cluster) startControllers(context.Context) error {
 	return nil
 }
 
+// StopControllers stops the controller manager, the scheduler and kwok and
+// leaves etcd and the API server running: a benchmark measures a client
+// against the API server alone with it. Nothing reacts to objects afterwards
+// (no pods, no status), so readiness never comes.
+func (c *Cluster) StopControllers() error {
+	var keep, stop []*proc
+	for _, p := range c.procs {
+		switch p.name {
+		case "kube-controller-manager", "kube-scheduler", "kwok":
+			stop = append(stop, p)
+		default:
+			keep = append(keep, p)
+		}
+	}
+	if err := stopAll(stop); err != nil {
+		return fmt.Errorf("stop controllers in %s: %w", c.Dir, err)
+	}
+	c.procs = keep
+	return nil
+}
+
 // retryPorts runs attempt up to three times while it fails because a port
 // picked as free was taken before the process bound it.
 func (c *Cluster) retryPorts(attempt func() error) error {
