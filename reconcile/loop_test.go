@@ -247,6 +247,8 @@ func TestRestartContinuesWithoutRewriting(t *testing.T) {
 		dep, err := f.cs.AppsV1().Deployments(f.ns).Get(f.ctx, "a", metav1.GetOptions{})
 		return err == nil && *dep.Spec.Replicas == 1
 	})
+	// The event follows the write the check above can already see.
+	f.driftEvent(EventDriftReverted, "Deployment/"+f.ns+"/a", "spec.replicas")
 	if evs := f.eventsOf(EventDriftReverted); len(evs) != 1 || evs[0].Drift.Manager != intruder {
 		t.Errorf("drift made while down: events %+v, want one revert of the intruder's change", evs)
 	}
