@@ -60,11 +60,16 @@ func (l *Loop) resyncEvery(ctx context.Context) {
 }
 
 // driftedRecently keeps an object's backoff growing while it keeps drifting.
+// An object whose window has passed is forgotten.
 func (l *Loop) driftedRecently(key Key) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t, ok := l.lastDrift[key]
-	return ok && time.Since(t) < driftWindow
+	if ok && time.Since(t) >= driftWindow {
+		delete(l.lastDrift, key)
+		return false
+	}
+	return ok
 }
 
 // handleDrift checks one object against what tether applied and reverts or
