@@ -170,7 +170,7 @@ func (l *Loop) planPrune(p *pass) prunePlan {
 // staleMembers are members of u it no longer renders, minus the training runs
 // keepRuns retains.
 func (l *Loop) staleMembers(p *pass, u *render.Unit) []*member {
-	desired := desiredKeys(p, u)
+	want := desiredKeys(p, u)
 	keep := p.keepRuns[u.Name]
 	var stale []*member
 	var runs []runInfo
@@ -178,10 +178,10 @@ func (l *Loop) staleMembers(p *pass, u *render.Unit) []*member {
 	for _, m := range l.state.memberList(u.Name) {
 		byKey[m.key] = m
 		if m.key.Kind == "Job" && m.key.Group == "batch" {
-			runs = append(runs, l.runInfo(m.key, desired[m.key]))
+			runs = append(runs, l.runInfo(m.key, want[m.key]))
 			continue
 		}
-		if !desired[m.key] {
+		if !want[m.key] {
 			stale = append(stale, m)
 		}
 	}

@@ -140,11 +140,11 @@ func (l *Loop) detect(ctx context.Context, key Key, m *member) (*Drift, error) {
 		}
 		live = got
 	}
-	desired, owned, err := m.desired()
+	applied, owned, err := m.applied()
 	if err != nil {
 		return nil, err
 	}
-	return DetectDrift(desired, owned, live)
+	return DetectDrift(applied, owned, live)
 }
 
 // olderThan reports whether resource version live predates tether's write at

@@ -44,12 +44,12 @@ func fieldsSum(fields []byte) [sha256.Size]byte {
 	return sha256.Sum256(fields)
 }
 
-// desired decodes what drift is measured against: the object sent and the
+// applied decodes what drift is measured against: the object sent and the
 // fields tether owned after sending it.
-func (m *member) desired() (*unstructured.Unstructured, *fieldpath.Set, error) {
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(m.body); err != nil {
-		return nil, nil, fmt.Errorf("%s: desired object: %w", m.key, err)
+func (m *member) applied() (*unstructured.Unstructured, *fieldpath.Set, error) {
+	obj, err := decode(m.body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: applied object: %w", m.key, err)
 	}
 	owned, err := parseFields(&metav1.FieldsV1{Raw: m.owned})
 	if err != nil {

@@ -311,9 +311,9 @@ func (l *Loop) unitFailed(p *pass, u *render.Unit, err error) {
 // unitApplied records a completely applied unit and retires members it no
 // longer renders: they wait for pruning (or keepRuns) and are not reverted.
 func (l *Loop) unitApplied(p *pass, u *render.Unit) {
-	desired := desiredKeys(p, u)
+	want := desiredKeys(p, u)
 	for _, m := range l.state.memberList(u.Name) {
-		if !desired[m.key] && m.body != nil {
+		if !want[m.key] && m.body != nil {
 			retired := *m
 			retired.body = nil
 			l.state.record(unitKind(u), &retired)

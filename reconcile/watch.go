@@ -40,7 +40,7 @@ type Watcher struct {
 // may have drifted) is the whole object kept too, for the drift check's diff.
 // A thousand models' objects cost about a MiB instead of tens.
 type liveObject struct {
-	metav1.ObjectMeta // name, namespace, uid, resourceVersion, creationTimestamp
+	metav1.ObjectMeta // name, namespace, resourceVersion, creationTimestamp
 	key               Key
 	tether            [sha256.Size]byte // fieldsSum of tether's managedFields entry
 	health            Health
@@ -110,11 +110,11 @@ func (w *Watcher) summarize(obj any) (any, error) {
 	}
 	lo := &liveObject{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
+			Name: u.GetName(), Namespace: u.GetNamespace(),
 			ResourceVersion: u.GetResourceVersion(), CreationTimestamp: u.GetCreationTimestamp(),
 		},
 		key:    KeyOf(u),
-		tether: fieldsSum(tetherEntry(u)),
+		tether: fieldsSum(appliedFields(u.GetManagedFields())),
 		health: ObjectHealth(u),
 	}
 	if lo.key.Group == "batch" && lo.key.Kind == "Job" {
@@ -142,12 +142,8 @@ func (w *Watcher) onUpdate(oldObj, newObj any) {
 	}
 }
 
-// tetherEntry returns the FieldsV1 of tether's Apply entry on u, nil if none.
-func tetherEntry(u *unstructured.Unstructured) []byte {
-	return appliedFields(u.GetManagedFields())
-}
-
-// appliedFields returns the FieldsV1 of tether's Apply entry among entries.
+// appliedFields returns the FieldsV1 of tether's Apply entry among entries,
+// nil if there is none.
 func appliedFields(entries []metav1.ManagedFieldsEntry) []byte {
 	for _, e := range entries {
 		if e.Manager == FieldManager && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" && e.FieldsV1 != nil {
