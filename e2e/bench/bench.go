@@ -273,21 +273,31 @@ func (d *daemon) waitFor(msg string, timeout time.Duration) (map[string]any, err
 
 // requests scrapes tether_api_requests_total by verb from /metrics.
 func (d *daemon) requests() (map[string]int, error) {
+	lines, err := d.metrics()
+	out := map[string]int{}
+	for _, line := range lines {
+		var verb string
+		var n float64
+		if _, err := fmt.Sscanf(line, `tether_api_requests_total{verb=%q} %g`, &verb, &n); err == nil {
+			out[verb] = int(n)
+		}
+	}
+	return out, err
+}
+
+// metrics returns the lines of the daemon's /metrics.
+func (d *daemon) metrics() ([]string, error) {
 	resp, err := http.Get("http://" + d.addr + "/metrics")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	out := map[string]int{}
+	var lines []string
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		var verb string
-		var n float64
-		if _, err := fmt.Sscanf(sc.Text(), `tether_api_requests_total{verb=%q} %g`, &verb, &n); err == nil {
-			out[verb] = int(n)
-		}
+		lines = append(lines, sc.Text())
 	}
-	return out, sc.Err()
+	return lines, sc.Err()
 }
 
 // waitReady polls /status until n models are Ready and returns when they were.
@@ -322,14 +332,12 @@ func (d *daemon) waitReady(n int, timeout time.Duration) (time.Time, error) {
 
 // metric scrapes one unlabelled sample from /metrics.
 func (d *daemon) metric(name string) (float64, error) {
-	resp, err := http.Get("http://" + d.addr + "/metrics")
+	lines, err := d.metrics()
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+	for _, line := range lines {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			var f float64
 			_, err := fmt.Sscanf(v, "%g", &f)
 			return f, err
