@@ -15,8 +15,9 @@ const driftWindow = 10 * time.Second
 
 // driftWorkers revert different objects at once, so a storm of changes is not
 // reverted one round trip after another; the queue never hands one object to
-// two workers.
-const driftWorkers = 8
+// two workers. Five storms of 100 changes at 1000 models: with 8 workers p50
+// 1.49 s and p99 1.98 s over all changes, with 32 p50 1.11 s and p99 1.83 s.
+const driftWorkers = 32
 
 // runDriftWorker handles queued objects until the queue shuts down.
 func (l *Loop) runDriftWorker(ctx context.Context) {

@@ -17,6 +17,7 @@ type options struct {
 	steady        time.Duration
 	interval      time.Duration
 	trials, storm int
+	storms        int
 	kubectl       bool
 	controllers   bool
 }
@@ -28,6 +29,7 @@ func main() {
 	flag.DurationVar(&o.interval, "interval", time.Minute, "tether's poll interval during the run")
 	flag.IntVar(&o.trials, "trials", 200, "drift revert trials, one object at a time")
 	flag.IntVar(&o.storm, "storm", 100, "objects changed at once in the storm")
+	flag.IntVar(&o.storms, "storms", 5, "storms, 15 s apart")
 	flag.BoolVar(&o.kubectl, "kubectl", true, "also apply the same objects with kubectl --server-side, for comparison")
 	flag.BoolVar(&o.controllers, "controllers", true, "run the controllers, scheduler and kwok; false measures the cold apply against etcd and the API server alone (use with -steady 0 -trials 0 -storm 0)")
 	flag.Parse()
