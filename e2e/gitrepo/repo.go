@@ -1,9 +1,11 @@
 package gitrepo
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,14 +45,22 @@ func (r *Repo) Git(args ...string) string {
 // them and returns the commit hash.
 func (r *Repo) Commit(files map[string]string) string {
 	r.t.Helper()
-	for name, content := range files {
-		p := filepath.Join(r.Dir, filepath.FromSlash(name))
-		if content == "" {
-			if err := os.RemoveAll(p); err != nil {
+	// Removals first, then writes, each in path order: map order is random,
+	// and writing a/b before removing a (say, a symlink) would write through it.
+	names := slices.Sorted(maps.Keys(files))
+	for _, name := range names {
+		if files[name] == "" {
+			if err := os.RemoveAll(filepath.Join(r.Dir, filepath.FromSlash(name))); err != nil {
 				r.t.Fatal(err)
 			}
+		}
+	}
+	for _, name := range names {
+		content := files[name]
+		if content == "" {
 			continue
 		}
+		p := filepath.Join(r.Dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			r.t.Fatal(err)
 		}
