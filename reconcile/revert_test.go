@@ -175,6 +175,9 @@ func TestDriftCheckWithAndWithoutTheWholeObject(t *testing.T) {
 	key := Key{Group: "apps", Kind: "Deployment", Namespace: f.ns, Name: "a"}
 	f.scale("a", 5)
 	f.driftEvent(EventDriftDetected, key.String(), "spec.replicas")
+	// Stop the watch and the workers: the checks below must be the only ones,
+	// and no status update may replace the cached entry under them.
+	f.stop()
 	lo, ok := f.loop.watcher.live(key)
 	if !ok || lo.full.Load() == nil {
 		t.Fatal("the cache did not keep the drifted Deployment whole")
