@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,5 +261,37 @@ func TestSuspendedModelIsLeftAlone(t *testing.T) {
 	}
 	if st := f.loop.Status().Units[0]; st.State != HealthSuspended {
 		t.Errorf("state %s, want Suspended", st.State)
+	}
+}
+
+// TestUndriftedObjectsStaySummarised: after an apply, the watch cache's digest
+// of tether's managedFields entry equals the one recorded, so the cache keeps
+// only the summary and a drift check decodes nothing. The Service's ports are
+// keyed by number, and 10000 sorts before 9090 as text but after it as a
+// number: the digests must not depend on that order.
+func TestUndriftedObjectsStaySummarised(t *testing.T) {
+	f := newFixture(t)
+	svc := fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: ports, namespace: %s}
+spec:
+  selector: {app: ports}
+  ports:
+  - {name: metrics, port: 10000, targetPort: 10000}
+  - {name: http, port: 9090, targetPort: 9090}
+`, f.ns)
+	res := f.models(map[string]string{"a": servingSpec("a", imgA, 1)})
+	res.Units = append(res.Units, bundleUnit(t, "ports", svc))
+	f.pass("rev1", res)
+	for _, key := range []Key{
+		{Kind: "Service", Namespace: f.ns, Name: "ports"},
+		{Kind: "Service", Namespace: f.ns, Name: "a"},
+		{Group: "apps", Kind: "Deployment", Namespace: f.ns, Name: "a"},
+	} {
+		m, _, _ := f.loop.state.lookup(key)
+		eventually(t, 3*time.Second, key.String()+" cached as a summary with tether's digest", func() bool {
+			lo, ok := f.loop.watcher.live(key)
+			return ok && m != nil && lo.tether == m.ownedSum && lo.full.Load() == nil
+		})
 	}
 }

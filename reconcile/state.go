@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -31,8 +32,17 @@ type member struct {
 	resourceVersion string
 }
 
-// setOwned records tether's managedFields entry.
+// setOwned records tether's managedFields entry, re-encoded the way the watch
+// cache's copy is (unstructured objects re-encode it with sorted keys; the
+// API server orders list keys by value, e.g. port 9090 before 10000), so equal
+// entries have equal digests.
 func (m *member) setOwned(fields []byte) {
+	var v any
+	if json.Unmarshal(fields, &v) == nil {
+		if sorted, err := json.Marshal(v); err == nil {
+			fields = sorted
+		}
+	}
 	m.owned, m.ownedSum = fields, fieldsSum(fields)
 }
 
