@@ -124,9 +124,7 @@ type pass struct {
 	res     *render.Result // units without their objects: see objects
 	newRev  bool
 	desired map[string]*render.Unit // valid, rendered units by name
-	// objects and keepRuns of each valid unit, by name.
-	objects  map[string][]desired
-	keepRuns map[string]int
+	objects map[string][]desired    // encoded objects of each valid unit, by name
 	*outcome
 }
 
@@ -186,7 +184,7 @@ func (l *Loop) render(ctx context.Context, p *pass) bool {
 // objects encoded, so the decoded render result is garbage from here on.
 func (p *pass) compact(res *render.Result) {
 	p.res = &render.Result{Settings: res.Settings, Units: make([]render.Unit, len(res.Units))}
-	p.desired, p.objects, p.keepRuns = map[string]*render.Unit{}, map[string][]desired{}, map[string]int{}
+	p.desired, p.objects = map[string]*render.Unit{}, map[string][]desired{}
 	for i, u := range res.Units {
 		if u.Err == nil {
 			objs := make([]desired, 0, len(u.Objects))
@@ -199,7 +197,7 @@ func (p *pass) compact(res *render.Result) {
 				objs = append(objs, d)
 			}
 			if u.Err == nil {
-				p.objects[u.Name], p.keepRuns[u.Name] = objs, keepRunsOf(&u)
+				p.objects[u.Name] = objs
 			}
 		}
 		u.Objects = nil

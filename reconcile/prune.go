@@ -171,7 +171,7 @@ func (l *Loop) planPrune(p *pass) prunePlan {
 // keepRuns retains.
 func (l *Loop) staleMembers(p *pass, u *render.Unit) []*member {
 	want := desiredKeys(p, u)
-	keep := p.keepRuns[u.Name]
+	keep := keepRunsOf(p.objects[u.Name])
 	var stale []*member
 	var runs []runInfo
 	byKey := map[Key]*member{}
@@ -211,13 +211,11 @@ func jobFinished(job *unstructured.Unstructured) bool {
 	return false
 }
 
-// keepRunsOf reads keepRuns from the annotation render puts on training Jobs.
-func keepRunsOf(u *render.Unit) int {
-	for _, obj := range u.Objects {
-		if v, ok := obj.GetAnnotations()[render.AnnotationKeepRuns]; ok {
-			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				return n
-			}
+// keepRunsOf is the keepRuns a unit's training Jobs carry, or the default.
+func keepRunsOf(objs []desired) int {
+	for _, d := range objs {
+		if d.keepRuns > 0 {
+			return d.keepRuns
 		}
 	}
 	return defaultKeepRuns

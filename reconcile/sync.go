@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -214,6 +215,8 @@ type desired struct {
 	hash  string // render.ObjectsHash of the object as rendered (and placed)
 	body  []byte // the object as rendered, JSON
 	place bool   // no namespace yet: place decides whether it needs one
+	// keepRuns is read from the annotation render puts on training Jobs.
+	keepRuns int
 }
 
 func compact(obj *unstructured.Unstructured) (desired, error) {
@@ -221,7 +224,9 @@ func compact(obj *unstructured.Unstructured) (desired, error) {
 	if err != nil {
 		return desired{}, fmt.Errorf("%s: encode: %w", KeyOf(obj), err)
 	}
-	return desired{key: KeyOf(obj), gvk: obj.GroupVersionKind(), hash: render.ObjectsHash(obj), body: body, place: obj.GetNamespace() == ""}, nil
+	keepRuns, _ := strconv.Atoi(obj.GetAnnotations()[render.AnnotationKeepRuns])
+	return desired{key: KeyOf(obj), gvk: obj.GroupVersionKind(), hash: render.ObjectsHash(obj), body: body,
+		place: obj.GetNamespace() == "", keepRuns: keepRuns}, nil
 }
 
 func decode(body []byte) (*unstructured.Unstructured, error) {
