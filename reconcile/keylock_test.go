@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestKeyLocksSerialiseOneObjectAndAreDropped(t *testing.T) {
@@ -21,6 +22,7 @@ func TestKeyLocksSerialiseOneObjectAndAreDropped(t *testing.T) {
 					break
 				}
 			}
+			time.Sleep(100 * time.Microsecond) // hold it long enough for others to try
 			inside.Add(-1)
 			unlock()
 		})
