@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // KubeVersion is the Kubernetes version Build stamps into the control plane.
@@ -31,6 +34,18 @@ type buildStep struct {
 	out     string   // output file name; empty writes every main package into the bin dir
 	ldflags string   // -ldflags value, if any
 	pkgs    []string // main packages to build
+}
+
+// name is what a person watching the build recognises: the binaries' names.
+func (s buildStep) name() string {
+	names := make([]string, len(s.pkgs))
+	for i, pkg := range s.pkgs {
+		names[i] = path.Base(pkg)
+	}
+	if s.out != "" {
+		return s.out
+	}
+	return strings.Join(names, ", ")
 }
 
 var buildSteps = []buildStep{
@@ -78,10 +93,13 @@ func Build(ctx context.Context, log io.Writer) (string, error) {
 	if complete(binDir) {
 		return binDir, nil
 	}
-	fmt.Fprintf(log, "cluster: building the control plane into %s; a cold build takes 15-25 min on 2 cores\n", binDir)
+	fmt.Fprintf(log, "cluster: building the control plane into %s; a cold build takes 15-25 min on 2 cores (progress every %s)\n", binDir, progressEvery)
+	start := time.Now()
 	if err := buildInto(ctx, tools, root, binDir, log); err != nil {
 		return "", fmt.Errorf("build control plane: %w", err)
 	}
+	fmt.Fprintf(log, "cluster: control plane built in %s; it is cached in %s, so later runs start in seconds\n",
+		time.Since(start).Round(time.Second), binDir)
 	return binDir, nil
 }
 

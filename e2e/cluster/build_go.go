@@ -27,15 +27,18 @@ func goBuild(ctx context.Context, tools, binDir string, step buildStep, log io.W
 	if step.out != "" {
 		out = filepath.Join(binDir, step.out)
 	}
-	args := []string{"build", "-o", out}
+	args := []string{"build", "-v", "-o", out}
 	if step.ldflags != "" {
 		args = append(args, "-ldflags", step.ldflags)
 	}
 	args = append(args, step.pkgs...)
 	fmt.Fprintf(log, "cluster: go %s (in tools/%s)\n", strings.Join(args, " "), step.module)
 	cmd := goCommand(ctx, filepath.Join(tools, step.module), args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
+	p := startProgress(log, "building "+step.name())
+	cmd.Stdout, cmd.Stderr = p, p
+	err := cmd.Run()
+	p.finish()
+	if err != nil {
 		return fmt.Errorf("go build in tools/%s: %w", step.module, err)
 	}
 	return nil

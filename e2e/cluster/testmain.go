@@ -4,39 +4,44 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 )
 
-var shared *Cluster
+var (
+	sharedOnce sync.Once
+	shared     *Cluster
+	sharedErr  error
+)
 
-// RunMain builds the binaries if needed, starts one cluster for the test
-// package, runs its tests and stops the cluster. Call it from TestMain:
+// RunMain runs a test package whose tests share one cluster, started by the
+// first test that calls Shared and stopped once every test finished. Tests
+// that need no cluster (pure functions, table tests) run without one, so
+// `go test -run Detect ./reconcile` takes a second. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(cluster.RunMain(m)) }
-//
-// A failed build or start fails the package with the reason on stderr.
 func RunMain(m *testing.M) int {
-	c, err := Start(context.Background(), Options{Log: os.Stderr})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cluster:", err)
-		return 1
-	}
-	shared = c
 	code := m.Run()
-	if err := c.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "cluster:", err)
-		if code == 0 {
-			code = 1
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "cluster:", err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}
 	return code
 }
 
-// Shared returns the cluster RunMain started for this test package. It
-// panics when TestMain does not call RunMain.
+// Shared returns the package's cluster, building the binaries and starting
+// it on first use. A failed build or start panics with the reason, failing
+// the test that asked and the package: there is nothing to test without it.
 func Shared() *Cluster {
-	if shared == nil {
-		panic("cluster.Shared: no cluster; call cluster.RunMain from TestMain")
+	sharedOnce.Do(func() {
+		shared, sharedErr = Start(context.Background(), Options{Log: os.Stderr})
+	})
+	if sharedErr != nil {
+		panic("cluster: " + sharedErr.Error())
 	}
 	return shared
 }
