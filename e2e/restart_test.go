@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"syscall"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/tether-ml/tether/e2e/gitrepo"
 )
@@ -42,12 +44,12 @@ func TestKilledMidApplyConverges(t *testing.T) {
 	args := []string{"--repo", repo.Dir, "--interval", "1s", "--default-namespace", ns}
 
 	first := startDaemon(t, args...)
-	eventually(t, 20*time.Second, "first objects applied", func() (bool, error) { return len(first.find("applied", nil)) >= 10, nil })
+	eventually(t, 20*time.Second, "first objects applied", func() (bool, error) { return countApplied(ctx, t, cs, ns) >= 10, nil })
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = first.cmd.Wait()
-	applied := len(first.find("applied", nil))
+	applied := countApplied(ctx, t, cs, ns)
 	if applied >= 3*models {
 		t.Fatalf("the daemon finished (%d objects) before it was killed; the test needs a partial apply", applied)
 	}
@@ -76,4 +78,17 @@ func TestKilledMidApplyConverges(t *testing.T) {
 	if second.get(t, "/status") != http.StatusOK {
 		t.Error("/status not served")
 	}
+}
+
+// countApplied counts the Deployments, Services and Jobs in ns: the objects
+// the daemon has written so far.
+func countApplied(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns string) int {
+	t.Helper()
+	deps, err1 := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	svcs, err2 := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	jobs, err3 := cs.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	return len(deps.Items) + len(svcs.Items) + len(jobs.Items)
 }

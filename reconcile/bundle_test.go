@@ -105,7 +105,7 @@ func TestSecretDriftIsMasked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := f.driftEvent(EventDriftReverted, "Secret/"+f.ns+"/creds", "data.token")
+	ev := f.driftEvent(ActionReverted, "Secret/"+f.ns+"/creds", "data.token")
 	text := fmt.Sprintf("%+v %+v", ev, *ev.Drift)
 	if strings.Contains(text, "hunter2") || strings.Contains(text, "aHVudGVyMi") {
 		t.Errorf("secret value leaked into the drift event: %s", text)

@@ -5,20 +5,34 @@ import "time"
 // EventType names what happened; notifiers switch on it.
 type EventType string
 
-// The events the loop and the drift watcher emit.
+// The events the loop and the drift worker emit. Each happening is one event.
 const (
-	EventApplied       EventType = "Applied"
-	EventModelInvalid  EventType = "ModelInvalid"
-	EventSyncFailed    EventType = "SyncFailed"
-	EventFetchFailed   EventType = "FetchFailed"
-	EventDriftDetected EventType = "DriftDetected"
-	EventDriftReverted EventType = "DriftReverted"
-	EventPruned        EventType = "Pruned"
-	EventPruneBlocked  EventType = "PruneBlocked"
+	EventApplied      EventType = "Applied"      // a unit's changed objects were applied
+	EventModelInvalid EventType = "ModelInvalid" // a unit failed to render
+	EventSyncFailed   EventType = "SyncFailed"   // a unit (or, without Unit, the revision) could not be applied
+	EventFetchFailed  EventType = "FetchFailed"  // Git could not be reached or read
+	EventDrift        EventType = "Drift"        // an object drifted; Action says what tether did
+	EventPruned       EventType = "Pruned"       // objects that left Git were deleted
+	EventPruneBlocked EventType = "PruneBlocked" // the mass-deletion guard held deletions back
+	EventPruneFailed  EventType = "PruneFailed"  // a deletion failed; it is retried at the next poll
 
 	// EventVerificationFailed: the head commit is unsigned or not signed by a
 	// trusted key (source.ErrUnverified); the last good revision stays applied.
 	EventVerificationFailed EventType = "VerificationFailed"
+)
+
+// Action is what tether did about an event's subject, as ssa's ChangeSet says
+// created or configured.
+type Action string
+
+// Actions. A drift event carries exactly one of reverted, reported and
+// revert-failed.
+const (
+	ActionApplied      Action = "applied"
+	ActionPruned       Action = "pruned"
+	ActionReverted     Action = "reverted"      // tether re-applied what Git says
+	ActionReported     Action = "reported"      // drift mode report: nothing was changed
+	ActionRevertFailed Action = "revert-failed" // the re-apply failed; it is retried with backoff
 )
 
 // Event is one outcome of reconciliation, carrying everything a report needs.
@@ -28,14 +42,13 @@ type Event struct {
 	Revision string
 	Unit     string // model name; empty for repository-wide events
 	Object   *Key
-	Action   string // what tether did: applied, reverted, reported
+	Action   Action
 	Message  string
 	Drift    *Drift
-	Count    int          // objects applied or pruned; deletions a PruneBlocked event held back
-	Objects  []Key        // objects applied or pruned, when the event is about several
-	Digest   *DriftDigest // EventDigest only
+	Count    int   // objects applied or pruned; deletions a PruneBlocked event held back
+	Objects  []Key // objects applied or pruned, when the event is about several
 }
 
-// Sink receives events. It must not block: the loop and the watcher call it
-// inline.
+// Sink receives events. It must not block: the loop and the drift worker call
+// it inline.
 type Sink func(Event)

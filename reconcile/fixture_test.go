@@ -94,7 +94,7 @@ func (f *fixture) start() {
 	f.stop = cancel
 	f.t.Cleanup(cancel)
 	f.loop.watcher.start(ctx)
-	if err := f.loop.restore(ctx); err != nil {
+	if err := f.loop.loadRecords(ctx); err != nil {
 		f.t.Fatal(err)
 	}
 	for range driftWorkers {

@@ -8,15 +8,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/tether-ml/tether/render"
 )
 
 // ApplySet (KEP-3659) labels and annotations. Each unit has a parent ConfigMap
@@ -184,111 +181,4 @@ func (inv *Inventory) Delete(ctx context.Context, kind, unit string) error {
 		return fmt.Errorf("ConfigMap/%s/%s: delete: %w", inv.namespace, parentName(kind, unit), err)
 	}
 	return nil
-}
-
-// applySetID is the id of a unit's parent in this loop's inventory namespace.
-func (l *Loop) applySetID(kind, unit string) string {
-	return applySetID(parentName(kind, unit), l.cfg.Inventory.namespace)
-}
-
-// record writes the inventory record of every unit this pass changed, and
-// deletes the record of units that left Git once their members are gone.
-func (l *Loop) record(ctx context.Context, p *pass) bool {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	defer cancel()
-	parallel(p.dirtyUnits(), func(name string) {
-		st, ok := l.state.unit(name)
-		if !ok {
-			return
-		}
-		members := l.state.memberList(name)
-		var err error
-		if _, rendered := l.rendered(p, name); !rendered && len(members) == 0 {
-			if err = l.cfg.Inventory.Delete(wctx, st.kind, name); err == nil {
-				l.state.dropUnit(name)
-			}
-		} else {
-			err = l.cfg.Inventory.Save(wctx, recordOf(st, members))
-		}
-		if err != nil {
-			l.cfg.Log.Error("inventory write failed", "revision", p.snap.Revision, "model", name, "err", err)
-			p.fail(name)
-		}
-	})
-	return true
-}
-
-func (l *Loop) rendered(p *pass, name string) (*render.Unit, bool) {
-	for i := range p.res.Units {
-		if p.res.Units[i].Name == name {
-			return &p.res.Units[i], true
-		}
-	}
-	return nil, false
-}
-
-// recordOf turns a unit's state into its inventory record.
-func recordOf(st unitState, members []*member) *record {
-	rec := &record{Unit: st.name, Kind: st.kind, Revision: st.revision, Hash: st.hash}
-	for _, m := range members {
-		rec.Objects = append(rec.Objects, memberRecord{
-			Group: m.key.Group, Version: m.version, Kind: m.key.Kind, Namespace: m.key.Namespace, Name: m.key.Name,
-			Hash: m.hash, Revision: m.revision, Fields: m.owned,
-		})
-	}
-	return rec
-}
-
-// restore loads the inventory into state and watches every kind it names, so a
-// restarted daemon continues where the last one stopped: unchanged units are not
-// re-applied, and drift made while it was down is found on the first check.
-// It retries until the API server answers or ctx ends.
-func (l *Loop) restore(ctx context.Context) error {
-	var records []*record
-	for attempt := 1; ; attempt++ {
-		var err error
-		if records, err = l.cfg.Inventory.Load(ctx); err == nil {
-			break
-		}
-		l.cfg.Log.Error("inventory read failed", "attempt", attempt, "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(min(time.Second<<min(attempt, 5), 30*time.Second)):
-		}
-	}
-	for _, rec := range records {
-		if err := l.restoreRecord(rec); err != nil {
-			l.cfg.Log.Error("inventory record unreadable", "model", rec.Unit, "err", err)
-		}
-	}
-	l.cfg.Log.Info("inventory loaded", "models", len(records), "objects", l.state.managedCount())
-	return nil
-}
-
-func (l *Loop) restoreRecord(rec *record) error {
-	l.state.update(rec.Unit, rec.Kind, func(s *unitState) { s.hash, s.revision = rec.Hash, rec.Revision })
-	for _, o := range rec.Objects {
-		if _, err := parseFields(&metav1.FieldsV1{Raw: o.Fields}); err != nil {
-			return err
-		}
-		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision}
-		m.setOwned(o.Fields)
-		l.state.record(rec.Kind, m)
-		gvr, err := l.cfg.Applier.resourceFor(m.gvk())
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.key, err)
-		}
-		l.watcher.watch(gvr, m.key.GroupKind())
-	}
-	return nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -44,6 +44,7 @@ type Loop struct {
 	state   *state
 	watcher *Watcher
 	locks   keyLocks
+	fights  *fights
 	ready   atomic.Bool
 	wake    chan struct{}
 	status  statusBoard
@@ -51,13 +52,11 @@ type Loop struct {
 	firstPass     chan struct{} // closed when the first pass reached the report step
 	firstPassOnce sync.Once
 
-	mu        sync.Mutex
-	lastDrift map[Key]time.Time
-
+	// Owned by the goroutine running cycle.
 	revision string // last revision rendered
 	retry    bool   // some unit failed: apply again even if the revision is unchanged
 	failures int    // consecutive fetch failures, for backoff
-	lastErr  string // last fetch error, logged once
+	lastErr  string // last fetch error, reported once
 }
 
 // NewLoop builds a loop; Run starts it.
@@ -68,15 +67,15 @@ func NewLoop(cfg Config) *Loop {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	l := &Loop{
+	st := newState()
+	return &Loop{
 		cfg:       cfg,
-		state:     newState(),
-		lastDrift: map[Key]time.Time{},
+		state:     st,
+		watcher:   newWatcher(cfg.Applier.Dynamic(), st),
+		fights:    newFights(),
 		wake:      make(chan struct{}, 1),
 		firstPass: make(chan struct{}),
 	}
-	l.watcher = newWatcher(cfg.Applier.Dynamic(), l.state, l.objectHealthChanged)
-	return l
 }
 
 // Ready reports whether the inventory was read (or the first revision processed).
@@ -95,7 +94,7 @@ func (l *Loop) Wake() {
 // cancelled is finished, and so is its unit's inventory record.
 func (l *Loop) Run(ctx context.Context) error {
 	l.watcher.start(ctx)
-	if err := l.restore(ctx); err != nil {
+	if err := l.loadRecords(ctx); err != nil {
 		return err
 	}
 	l.ready.Store(true)
@@ -117,147 +116,66 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 }
 
-// pass is one trip of a revision through the loop's steps.
-type pass struct {
-	start   time.Time
-	snap    source.Snapshot
-	res     *render.Result // units without their objects: see objects
-	newRev  bool
-	desired map[string]*render.Unit // valid, rendered units by name
-	objects map[string][]desired    // encoded objects of each valid unit, by name
-	*outcome
-}
+// step is one stage of a pass. It returns stop to end the pass early with
+// nothing wrong (the head did not change), or an error saying why the pass
+// ended: a stalled error when the revision itself is bad, any other error
+// when trying again later may succeed.
+type step func(ctx context.Context, p *pass) (stop bool, err error)
 
-// step is one stage of a pass; it returns false to end the pass early.
-type step func(ctx context.Context, p *pass) bool
+// stalled marks an error that no retry of the same revision can fix (an
+// invalid tether.yaml): the loop waits for a new revision.
+type stalled struct{ error }
 
-// cycle runs one pass of fetch → render → apply → prune → record → health and
-// returns how long to wait before the next one.
+func (s stalled) Unwrap() error { return s.error }
+
+// cycle runs one pass of fetch → render → apply → prune → save records →
+// health → report, and returns how long to wait before the next one.
 func (l *Loop) cycle(ctx context.Context) time.Duration {
-	p := &pass{start: time.Now(), outcome: newOutcome()}
-	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.record, l.health, l.report} {
-		if ctx.Err() != nil || !s(ctx, p) {
+	p := newPass()
+	var err error
+	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.saveRecords, l.health, l.report} {
+		var stop bool
+		if stop, err = s(ctx, p); stop || err != nil || ctx.Err() != nil {
 			break
 		}
 	}
-	if l.failures > 0 {
+	l.finish(p, err)
+	switch {
+	case l.failures > 0:
 		return l.backoff()
-	}
-	if l.cfg.Schedule != nil {
+	case l.cfg.Schedule != nil:
 		return time.Until(l.cfg.Schedule.Next(time.Now()))
 	}
 	return l.cfg.Interval
 }
 
-// fetch syncs the source. An unchanged head with nothing to retry ends the pass.
-func (l *Loop) fetch(ctx context.Context, p *pass) bool {
-	snap, changed, err := l.cfg.Source.Sync(ctx)
-	if err != nil {
-		l.fetchFailed(err)
-		return false
-	}
-	l.fetchRecovered(snap.Revision)
-	p.snap, p.newRev = snap, snap.Revision != l.revision
-	l.status.setRevision(snap.Revision)
-	return changed || l.retry || p.newRev
-}
-
-// render renders the revision. A repository-wide failure ends the pass: nothing
-// is applied and, above all, nothing is pruned.
-func (l *Loop) render(ctx context.Context, p *pass) bool {
-	res, err := l.cfg.Render(p.snap.Dir)
-	if err != nil {
-		if p.newRev {
-			l.cfg.Log.Error("render failed", "revision", p.snap.Revision, "err", err)
-			l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Message: err.Error()})
-		}
-		l.status.setError(err.Error())
+// finish remembers what the next pass needs to know: which revision was
+// handled and whether some unit must be applied again although the head stays.
+func (l *Loop) finish(p *pass, err error) {
+	var bad stalled
+	switch {
+	case errors.As(err, &bad):
 		l.revision, l.retry = p.snap.Revision, false
-		return false
-	}
-	p.compact(res)
-	l.status.setError("")
-	return true
-}
-
-// compact keeps a rendered revision for the rest of the pass with each unit's
-// objects encoded, so the decoded render result is garbage from here on.
-func (p *pass) compact(res *render.Result) {
-	p.res = &render.Result{Settings: res.Settings, Units: make([]render.Unit, len(res.Units))}
-	p.desired, p.objects = map[string]*render.Unit{}, map[string][]desired{}
-	for i, u := range res.Units {
-		if u.Err == nil {
-			objs := make([]desired, 0, len(u.Objects))
-			for _, obj := range u.Objects {
-				d, err := compact(obj)
-				if err != nil {
-					u.Err = err
-					break
-				}
-				objs = append(objs, d)
-			}
-			if u.Err == nil {
-				p.objects[u.Name] = objs
-			}
-		}
-		u.Objects = nil
-		p.res.Units[i] = u
-		if u.Err == nil {
-			p.desired[u.Name] = &p.res.Units[i]
-		}
+	case p.reported:
+		l.revision, l.retry = p.snap.Revision, p.failures() > 0
 	}
 }
 
-func (l *Loop) report(ctx context.Context, p *pass) bool {
-	l.revision, l.retry = p.snap.Revision, p.failures() > 0
+// report ends a pass that got through every step.
+func (l *Loop) report(_ context.Context, p *pass) (bool, error) {
+	p.reported = true
 	l.firstPassOnce.Do(func() { close(l.firstPass) })
 	took := time.Since(p.start)
 	l.cfg.Metrics.observeReconcile(p.snap.Revision, took)
 	l.cfg.Log.Info("revision reconciled", "revision", p.snap.Revision, "models", len(p.res.Units),
 		"failed", p.failures(), "duration", took.Round(time.Millisecond))
-	return true
-}
-
-// fetchFailed logs a fetch error once per distinct failure. A head refused by
-// commit verification is its own event: the last good revision stays applied.
-func (l *Loop) fetchFailed(err error) {
-	if msg := err.Error(); failureKey(err) != l.lastErr {
-		ev := Event{Type: EventFetchFailed, Time: time.Now(), Message: msg}
-		var ve *source.VerificationError
-		if errors.As(err, &ve) {
-			ev.Type, ev.Revision = EventVerificationFailed, ve.Revision
-		}
-		l.cfg.Log.Error("fetch failed", "err", err)
-		l.emit(ev)
-		l.lastErr = failureKey(err)
-		l.status.setError(msg)
-	}
-	l.failures++
-}
-
-// failureKey says which failures are "the same": for Git errors their kind
-// (unreachable, auth, ...) and repository, whichever step hit it, so one outage
-// is reported once even when it starts between the ls-remote and the fetch.
-func failureKey(err error) string {
-	var se *source.Error
-	if errors.As(err, &se) && se.Kind != nil {
-		return se.Kind.Error() + " " + se.URL
-	}
-	return err.Error()
+	return false, nil
 }
 
 // backoff is jittered exponential from 1 s, capped at the poll interval.
 func (l *Loop) backoff() time.Duration {
 	d := min(time.Second<<min(l.failures-1, 10), l.cfg.Interval)
 	return d/2 + rand.N(d/2+1)
-}
-
-func (l *Loop) fetchRecovered(revision string) {
-	if l.lastErr != "" {
-		l.cfg.Log.Info("fetch recovered", "revision", revision)
-		l.status.setError("")
-	}
-	l.lastErr, l.failures = "", 0
 }
 
 func (l *Loop) emit(ev Event) {

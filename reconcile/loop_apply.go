@@ -2,16 +2,12 @@ package reconcile
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tether-ml/tether/render"
 )
@@ -48,7 +44,7 @@ func unitKind(u *render.Unit) string {
 
 // apply applies every valid unit whose content changed, stage by stage across
 // units, so a bundle's namespace or CRD exists before any model needs it.
-func (l *Loop) apply(ctx context.Context, p *pass) bool {
+func (l *Loop) apply(ctx context.Context, p *pass) (bool, error) {
 	var changed []*render.Unit
 	for i := range p.res.Units {
 		if u := &p.res.Units[i]; l.prepare(p, u) {
@@ -79,7 +75,7 @@ func (l *Loop) apply(ctx context.Context, p *pass) bool {
 			l.unitApplied(p, u)
 		}
 	}
-	return true
+	return false, nil
 }
 
 // prepare handles invalid and suspended units and reports whether u needs applying.
@@ -87,7 +83,6 @@ func (l *Loop) prepare(p *pass, u *render.Unit) bool {
 	kind := unitKind(u)
 	if u.Err != nil {
 		if p.newRev {
-			l.cfg.Log.Error("model invalid", "revision", p.snap.Revision, "model", u.Name, "err", u.Err)
 			l.emit(Event{Type: EventModelInvalid, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Message: u.Err.Error()})
 		}
 		l.state.update(u.Name, kind, func(s *unitState) { s.lastError, s.health = u.Err.Error(), HealthInvalid })
@@ -142,9 +137,11 @@ func (l *Loop) applyStage(ctx context.Context, p *pass, u *render.Unit, stage in
 }
 
 // applyObject writes d unless the member tether applied before has the same
-// content; then only its in-memory desired object is filled in.
+// content; then only its in-memory desired object is filled in. The object is
+// decoded at most once, and only when it must be placed or written.
 func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desired) (bool, error) {
-	if err := l.place(u, d); err != nil {
+	dr := &draft{desired: d}
+	if err := l.place(u, dr); err != nil {
 		return false, err
 	}
 	unlock := l.locks.lock(d.key)
@@ -156,35 +153,34 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	partOf := l.applySetID(unitKind(u), u.Name)
 	if m != nil && m.hash == d.hash {
 		if m.body == nil {
-			restored := *m
-			body, err := stamp(d.body, m.revision, partOf)
+			body, err := dr.stamp(m.revision, partOf)
 			if err != nil {
-				return false, fmt.Errorf("%s: %w", d.key, err)
+				return false, err
 			}
+			restored := *m
 			restored.body = body
-			l.state.record(unitKind(u), &restored)
+			l.state.put(unitKind(u), &restored)
 		}
 		l.cfg.Metrics.objectUnchanged(d.key.Kind)
 		return false, nil
 	}
-	body, err := stamp(d.body, p.snap.Revision, partOf)
+	body, err := dr.stamp(p.snap.Revision, partOf)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", d.key, err)
+		return false, err
 	}
 	next := &member{unit: u.Name, key: d.key, version: d.gvk.Version, body: body, hash: d.hash, revision: p.snap.Revision}
 	if err := l.write(ctx, unitKind(u), next); err != nil {
 		return false, err
 	}
-	p.wrote(u.Name)
+	p.wrote(u.Name, d.key)
 	l.cfg.Metrics.objectApplied(d.key.Kind)
-	l.cfg.Log.Info("applied", "revision", p.snap.Revision, "model", u.Name, "object", d.key.String())
 	return true, nil
 }
 
 // place puts a namespaced object that names no namespace (a custom resource
 // render could not know was namespaced) into its unit's namespace, once per
 // pass. Kinds are resolved here, after the unit's CRDs were applied.
-func (l *Loop) place(u *render.Unit, d *desired) error {
+func (l *Loop) place(u *render.Unit, d *draft) error {
 	if !d.place {
 		return nil
 	}
@@ -193,97 +189,12 @@ func (l *Loop) place(u *render.Unit, d *desired) error {
 		return fmt.Errorf("%s: %w", d.key, err)
 	}
 	if namespaced {
-		obj, err := decode(d.body)
-		if err != nil {
-			return fmt.Errorf("%s: %w", d.key, err)
-		}
-		obj.SetNamespace(u.Namespace)
-		if *d, err = compact(obj); err != nil {
+		if err := d.placeIn(u.Namespace); err != nil {
 			return err
 		}
 	}
 	d.place = false
 	return nil
-}
-
-// desired is one rendered object, encoded as soon as its revision is
-// rendered: a pass holds a thousand models' objects as about 6 MiB of JSON
-// rather than 40 MiB of decoded maps.
-type desired struct {
-	key   Key
-	gvk   schema.GroupVersionKind
-	hash  string // render.ObjectsHash of the object as rendered (and placed)
-	body  []byte // the object as rendered, JSON
-	place bool   // no namespace yet: place decides whether it needs one
-	// keepRuns is read from the annotation render puts on training Jobs.
-	keepRuns int
-}
-
-func compact(obj *unstructured.Unstructured) (desired, error) {
-	body, err := json.Marshal(obj.Object)
-	if err != nil {
-		return desired{}, fmt.Errorf("%s: encode: %w", KeyOf(obj), err)
-	}
-	keepRuns, _ := strconv.Atoi(obj.GetAnnotations()[render.AnnotationKeepRuns])
-	return desired{key: KeyOf(obj), gvk: obj.GroupVersionKind(), hash: render.ObjectsHash(obj), body: body,
-		place: obj.GetNamespace() == "", keepRuns: keepRuns}, nil
-}
-
-func decode(body []byte) (*unstructured.Unstructured, error) {
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(body); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	return obj, nil
-}
-
-// stamp encodes an object, given as rendered, carrying the revision that
-// produced it and its ApplySet membership: the body of its server-side apply.
-func stamp(rendered []byte, revision, partOf string) ([]byte, error) {
-	out, err := decode(rendered)
-	if err != nil {
-		return nil, err
-	}
-	ann := out.GetAnnotations()
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	ann[render.AnnotationRev] = revision
-	out.SetAnnotations(ann)
-	labels := out.GetLabels()
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[LabelApplySetPartOf] = partOf
-	out.SetLabels(labels)
-	foldStringData(out)
-	data, err := json.Marshal(out.Object)
-	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
-	return data, nil
-}
-
-// foldStringData moves a Secret's stringData into data. The API server does the
-// same on write, so ownership of stringData fields would never change and drift
-// of those keys could not be seen.
-func foldStringData(obj *unstructured.Unstructured) {
-	if obj.GetAPIVersion() != "v1" || obj.GetKind() != "Secret" {
-		return
-	}
-	str, found, _ := unstructured.NestedStringMap(obj.Object, "stringData")
-	if !found {
-		return
-	}
-	data, _, _ := unstructured.NestedMap(obj.Object, "data")
-	if data == nil {
-		data = map[string]any{}
-	}
-	for k, v := range str {
-		data[k] = base64.StdEncoding.EncodeToString([]byte(v))
-	}
-	unstructured.RemoveNestedField(obj.Object, "stringData")
-	_ = unstructured.SetNestedMap(obj.Object, data, "data")
 }
 
 // write applies a member's desired object on a context that outlives
@@ -299,14 +210,13 @@ func (l *Loop) write(ctx context.Context, kind string, m *member) error {
 	next := *m
 	next.setOwned(appliedFields(live.ManagedFields))
 	next.resourceVersion = live.ResourceVersion
-	l.state.record(kind, &next)
+	l.state.put(kind, &next)
 	l.watcher.watch(gvr, m.key.GroupKind())
 	return nil
 }
 
 func (l *Loop) unitFailed(p *pass, u *render.Unit, err error) {
 	p.fail(u.Name)
-	l.cfg.Log.Error("sync failed", "revision", p.snap.Revision, "model", u.Name, "err", err)
 	if p.newRev || !l.retry {
 		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Message: err.Error()})
 	}
@@ -321,7 +231,7 @@ func (l *Loop) unitApplied(p *pass, u *render.Unit) {
 		if !want[m.key] && m.body != nil {
 			retired := *m
 			retired.body = nil
-			l.state.record(unitKind(u), &retired)
+			l.state.put(unitKind(u), &retired)
 		}
 	}
 	l.state.update(u.Name, unitKind(u), func(s *unitState) {
@@ -330,8 +240,9 @@ func (l *Loop) unitApplied(p *pass, u *render.Unit) {
 		}
 		s.hash, s.revision, s.lastError = u.Hash, p.snap.Revision, ""
 	})
-	if n := p.writes(u.Name); n > 0 {
-		l.emit(Event{Type: EventApplied, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Count: n, Action: "applied"})
+	if keys := p.writes(u.Name); len(keys) > 0 {
+		l.emit(Event{Type: EventApplied, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name,
+			Count: len(keys), Objects: keys, Action: ActionApplied})
 	}
 }
 

@@ -248,8 +248,8 @@ func TestRestartContinuesWithoutRewriting(t *testing.T) {
 		return err == nil && *dep.Spec.Replicas == 1
 	})
 	// The event follows the write the check above can already see.
-	f.driftEvent(EventDriftReverted, "Deployment/"+f.ns+"/a", "spec.replicas")
-	if evs := f.eventsOf(EventDriftReverted); len(evs) != 1 || evs[0].Drift.Manager != intruder {
+	f.driftEvent(ActionReverted, "Deployment/"+f.ns+"/a", "spec.replicas")
+	if evs := f.drifts(ActionReverted); len(evs) != 1 || evs[0].Drift.Manager != intruder {
 		t.Errorf("drift made while down: events %+v, want one revert of the intruder's change", evs)
 	}
 }

@@ -74,8 +74,8 @@ func (m *Metrics) unitState(unit string, h Health) {
 
 func (m *Metrics) observeEvent(ev Event) {
 	m.events.WithLabelValues(string(ev.Type)).Inc()
-	if ev.Type == EventDriftDetected && ev.Drift != nil {
-		m.driftEvents.WithLabelValues(ev.Unit, ev.Drift.Object.Kind, ev.Action).Inc()
+	if ev.Type == EventDrift && ev.Drift != nil {
+		m.driftEvents.WithLabelValues(ev.Unit, ev.Drift.Object.Kind, string(ev.Action)).Inc()
 	}
 }
 

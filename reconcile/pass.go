@@ -1,6 +1,120 @@
 package reconcile
 
-import "sync"
+import (
+	"sync"
+	"time"
+
+	"github.com/tether-ml/tether/render"
+	"github.com/tether-ml/tether/source"
+)
+
+// pass is one trip of a revision through the loop's steps. Steps run one
+// after another; the units of one step may run in parallel, so what they
+// report about units goes through the pass's lock.
+type pass struct {
+	start    time.Time
+	snap     source.Snapshot
+	newRev   bool
+	res      *render.Result          // units without their objects: see objects
+	index    map[string]int          // position of each unit in res.Units, by name
+	desired  map[string]*render.Unit // valid, rendered units by name
+	objects  map[string][]desired    // encoded objects of each valid unit, by name
+	reported bool                    // the pass got through every step
+
+	mu      sync.Mutex
+	failed  map[string]bool // units that failed to apply, prune or save
+	dirty   map[string]bool // units whose record needs saving
+	written map[string][]Key
+}
+
+func newPass() *pass {
+	return &pass{start: time.Now(), failed: map[string]bool{}, dirty: map[string]bool{}, written: map[string][]Key{}}
+}
+
+// compact keeps a rendered revision for the rest of the pass with each unit's
+// objects encoded, so the decoded render result is garbage from here on.
+func (p *pass) compact(res *render.Result) {
+	p.res = &render.Result{Settings: res.Settings, Units: make([]render.Unit, len(res.Units))}
+	p.desired, p.objects = map[string]*render.Unit{}, map[string][]desired{}
+	p.index = make(map[string]int, len(res.Units))
+	for i, u := range res.Units {
+		p.index[u.Name] = i
+		if u.Err == nil {
+			objs := make([]desired, 0, len(u.Objects))
+			for _, obj := range u.Objects {
+				d, err := compact(obj)
+				if err != nil {
+					u.Err = err
+					break
+				}
+				objs = append(objs, d)
+			}
+			if u.Err == nil {
+				p.objects[u.Name] = objs
+			}
+		}
+		u.Objects = nil
+		p.res.Units[i] = u
+		if u.Err == nil {
+			p.desired[u.Name] = &p.res.Units[i]
+		}
+	}
+}
+
+// rendered returns the unit of this revision named name, valid or not.
+func (p *pass) rendered(name string) (*render.Unit, bool) {
+	i, ok := p.index[name]
+	if !ok {
+		return nil, false
+	}
+	return &p.res.Units[i], true
+}
+
+func (p *pass) fail(unit string) {
+	p.mu.Lock()
+	p.failed[unit] = true
+	p.mu.Unlock()
+}
+
+// touch marks a unit whose record must be saved (or deleted).
+func (p *pass) touch(unit string) {
+	p.mu.Lock()
+	p.dirty[unit] = true
+	p.mu.Unlock()
+}
+
+// wrote counts one object written for unit, whose record then needs saving.
+func (p *pass) wrote(unit string, key Key) {
+	p.mu.Lock()
+	p.dirty[unit] = true
+	p.written[unit] = append(p.written[unit], key)
+	p.mu.Unlock()
+}
+
+// writes returns the objects written for unit in this pass.
+func (p *pass) writes(unit string) []Key {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written[unit]
+}
+
+func (p *pass) hasFailed(unit string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failed[unit]
+}
+
+func (p *pass) failures() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.failed)
+}
+
+func (p *pass) dirtyUnits() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return sortedKeys(p.dirty)
+}
 
 // applyWorkers bounds how many units are written at once. Units are isolated,
 // and API requests spend most of their time waiting on the server. On a busy
@@ -23,61 +137,4 @@ func parallel[T any](items []T, fn func(T)) {
 		})
 	}
 	wg.Wait()
-}
-
-// outcome collects, under a lock, which units failed and which need their
-// inventory record written during one pass.
-type outcome struct {
-	mu      sync.Mutex
-	failed  map[string]bool
-	dirty   map[string]bool
-	written map[string]int // objects written per unit
-}
-
-func newOutcome() *outcome {
-	return &outcome{failed: map[string]bool{}, dirty: map[string]bool{}, written: map[string]int{}}
-}
-
-func (o *outcome) fail(unit string) {
-	o.mu.Lock()
-	o.failed[unit] = true
-	o.mu.Unlock()
-}
-
-func (o *outcome) touch(unit string) {
-	o.mu.Lock()
-	o.dirty[unit] = true
-	o.mu.Unlock()
-}
-
-// wrote counts one object written for unit, whose record then needs writing.
-func (o *outcome) wrote(unit string) {
-	o.mu.Lock()
-	o.dirty[unit] = true
-	o.written[unit]++
-	o.mu.Unlock()
-}
-
-func (o *outcome) writes(unit string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.written[unit]
-}
-
-func (o *outcome) hasFailed(unit string) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.failed[unit]
-}
-
-func (o *outcome) failures() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.failed)
-}
-
-func (o *outcome) dirtyUnits() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return sortedKeys(o.dirty)
 }

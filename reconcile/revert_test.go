@@ -50,13 +50,13 @@ func (f *fixture) strangerDeployment(name string) string {
 	return name
 }
 
-// driftEvent waits for a DriftReverted (or, in report mode, DriftDetected) event
-// about object with a change at path.
-func (f *fixture) driftEvent(typ EventType, object, path string) Event {
+// driftEvent waits for a Drift event with action (reverted, or reported in
+// report mode) about object with a change at path.
+func (f *fixture) driftEvent(action Action, object, path string) Event {
 	f.t.Helper()
 	var found Event
-	eventually(f.t, 3*time.Second, string(typ)+" for "+object+" "+path, func() bool {
-		for _, ev := range f.eventsOf(typ) {
+	eventually(f.t, 3*time.Second, string(action)+" drift of "+object+" "+path, func() bool {
+		for _, ev := range f.drifts(action) {
 			if ev.Object == nil || ev.Object.String() != object || ev.Drift == nil {
 				continue
 			}
@@ -74,6 +74,17 @@ func (f *fixture) driftEvent(typ EventType, object, path string) Event {
 		return false
 	})
 	return found
+}
+
+// drifts returns the Drift events with action.
+func (f *fixture) drifts(action Action) []Event {
+	var out []Event
+	for _, ev := range f.eventsOf(EventDrift) {
+		if ev.Action == action {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 func TestDriftIsRevertedWithItsDiffAndManager(t *testing.T) {
@@ -119,7 +130,7 @@ func TestDriftIsRevertedWithItsDiffAndManager(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.change()
 			eventually(t, 2*time.Second, "reverted", tt.check)
-			ev := f.driftEvent(EventDriftReverted, tt.object, tt.path)
+			ev := f.driftEvent(ActionReverted, tt.object, tt.path)
 			if ev.Drift.Manager != intruder || ev.Action != "reverted" || ev.Revision != "rev1" {
 				t.Errorf("event manager=%q action=%q revision=%q", ev.Drift.Manager, ev.Action, ev.Revision)
 			}
@@ -138,7 +149,7 @@ func TestDeletedObjectIsRecreated(t *testing.T) {
 	if err := f.cs.AppsV1().Deployments(f.ns).Delete(f.ctx, "a", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.driftEvent(EventDriftReverted, "Deployment/"+f.ns+"/a", "")
+	f.driftEvent(ActionReverted, "Deployment/"+f.ns+"/a", "")
 	eventually(t, 2*time.Second, "deployment recreated", func() bool {
 		d, err := f.cs.AppsV1().Deployments(f.ns).Get(f.ctx, "a", metav1.GetOptions{})
 		return err == nil && d.DeletionTimestamp == nil
@@ -151,7 +162,7 @@ func TestReportModeChangesNothing(t *testing.T) {
 	f.pass("rev1", f.models(map[string]string{"a": spec}))
 	applies := f.requests("apply")
 	f.scale("a", 4)
-	ev := f.driftEvent(EventDriftDetected, "Deployment/"+f.ns+"/a", "spec.replicas")
+	ev := f.driftEvent(ActionReported, "Deployment/"+f.ns+"/a", "spec.replicas")
 	if ev.Action != "reported" {
 		t.Errorf("action = %q, want reported", ev.Action)
 	}
@@ -175,7 +186,7 @@ func TestDriftCheckWithAndWithoutTheWholeObject(t *testing.T) {
 	f.pass("rev1", f.models(map[string]string{"a": spec}))
 	key := Key{Group: "apps", Kind: "Deployment", Namespace: f.ns, Name: "a"}
 	f.scale("a", 5)
-	f.driftEvent(EventDriftDetected, key.String(), "spec.replicas")
+	f.driftEvent(ActionReported, key.String(), "spec.replicas")
 	// Stop the watch and the workers: the checks below must be the only ones,
 	// and no status update may replace the cached entry under them.
 	f.stop()
@@ -227,7 +238,7 @@ spec:
 	if n := f.requests("apply") + f.requests("get") - requests; n != 0 {
 		t.Errorf("tether sent %d requests for changes to fields it does not own", n)
 	}
-	if evs := f.eventsOf(EventDriftDetected); len(evs) != 0 {
+	if evs := f.eventsOf(EventDrift); len(evs) != 0 {
 		t.Errorf("drift reported for fields tether does not set: %+v", evs[0].Drift)
 	}
 }

@@ -82,7 +82,8 @@ type unitState struct {
 	lastDrift *Event
 }
 
-// state is shared by the loop (writer) and the drift worker (reader).
+// state is shared by the loop (writer), the drift workers and the watch
+// cache's transform (readers).
 type state struct {
 	mu    sync.RWMutex
 	units map[string]*unitState
@@ -135,8 +136,8 @@ func (s *state) update(name, kind string, fn func(*unitState)) {
 	fn(s.ensure(name, kind))
 }
 
-// record stores one applied (or restored) object.
-func (s *state) record(kind string, m *member) {
+// put stores one applied (or restored) object.
+func (s *state) put(kind string, m *member) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensure(m.unit, kind).members[m.key] = m
@@ -192,6 +193,17 @@ func (s *state) unitNames() []string {
 		out = append(out, n)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// keys lists every object tether manages.
+func (s *state) keys() []Key {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Key, 0, len(s.byKey))
+	for k := range s.byKey {
+		out = append(out, k)
+	}
 	return out
 }
 

@@ -82,7 +82,7 @@ func (l *Loop) unitStatus(name string) UnitStatus {
 		us.Objects = append(us.Objects, m.key.String())
 	}
 	if ev := st.lastDrift; ev != nil && ev.Drift != nil {
-		ds := &DriftStatus{Object: ev.Drift.Object.String(), Deleted: ev.Drift.Deleted, Manager: ev.Drift.Manager, Action: ev.Action, Time: ev.Time}
+		ds := &DriftStatus{Object: ev.Drift.Object.String(), Deleted: ev.Drift.Deleted, Manager: ev.Drift.Manager, Action: string(ev.Action), Time: ev.Time}
 		for _, c := range ev.Drift.Changes {
 			ds.Fields = append(ds.Fields, c.Path)
 		}

@@ -19,14 +19,13 @@ import (
 )
 
 // Watcher watches every kind tether applied, selected by the managed-by label,
-// and hands each object that may have drifted to a worker. Its cache keeps a
-// liveObject per object, not the object itself.
+// and queues each object that may have drifted or changed health; the loop's
+// drift workers take them with next. It never calls into the loop. Its cache
+// keeps a liveObject per object, not the object itself.
 type Watcher struct {
 	factory dynamicinformer.DynamicSharedInformerFactory
 	queue   workqueue.TypedRateLimitingInterface[Key]
 	state   *state
-	// healthChanged is called when an object's health may have changed.
-	healthChanged func(Key)
 
 	mu       sync.Mutex
 	watching map[schema.GroupVersionResource]bool
@@ -49,7 +48,7 @@ type liveObject struct {
 }
 
 // newWatcher builds a watcher; nothing is watched until watch is called.
-func newWatcher(dyn dynamic.Interface, st *state, healthChanged func(Key)) *Watcher {
+func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
 	selector := render.LabelManagedBy + "=" + render.ManagedByTether
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = selector
@@ -59,12 +58,11 @@ func newWatcher(dyn dynamic.Interface, st *state, healthChanged func(Key)) *Watc
 	// object that stops drifting starts again at 5 ms.
 	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[Key](5*time.Millisecond, 30*time.Second)
 	return &Watcher{
-		factory:       factory,
-		queue:         workqueue.NewTypedRateLimitingQueue(limiter),
-		state:         st,
-		healthChanged: healthChanged,
-		watching:      map[schema.GroupVersionResource]bool{},
-		byKind:        map[schema.GroupKind]cache.Indexer{},
+		factory:  factory,
+		queue:    workqueue.NewTypedRateLimitingQueue(limiter),
+		state:    st,
+		watching: map[schema.GroupVersionResource]bool{},
+		byKind:   map[schema.GroupKind]cache.Indexer{},
 	}
 }
 
@@ -93,9 +91,9 @@ func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 	ctx := w.ctx
 	w.mu.Unlock()
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.enqueue(obj, true) },
+		AddFunc:    w.enqueue,
 		UpdateFunc: w.onUpdate,
-		DeleteFunc: func(obj any) { w.enqueue(obj, true) },
+		DeleteFunc: w.enqueue,
 	})
 	w.factory.Start(ctx.Done())
 	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
@@ -126,19 +124,20 @@ func (w *Watcher) summarize(obj any) (any, error) {
 	return lo, nil
 }
 
-// onUpdate ignores updates that cannot have taken a field from tether: if
-// tether's own managedFields entry is unchanged (status writes, other
-// controllers' annotations), there is no drift to check.
+// onUpdate ignores updates that can neither have taken a field from tether
+// nor changed the object's health: status writes that change nothing, other
+// controllers' annotations.
 func (w *Watcher) onUpdate(oldObj, newObj any) {
 	o, ok1 := oldObj.(*liveObject)
 	n, ok2 := newObj.(*liveObject)
 	if !ok1 || !ok2 {
 		return
 	}
-	if o.tether != n.tether {
-		w.enqueue(n, o.health != n.health)
-	} else if o.health != n.health {
-		w.healthChanged(n.key)
+	switch {
+	case o.tether != n.tether:
+		w.enqueue(n)
+	case o.health != n.health:
+		w.queue.Add(n.key)
 	}
 }
 
@@ -153,9 +152,8 @@ func appliedFields(entries []metav1.ManagedFieldsEntry) []byte {
 	return nil
 }
 
-// enqueue queues a managed object for a drift check and, when health says so,
-// has its unit's health rolled up again.
-func (w *Watcher) enqueue(obj any, health bool) {
+// enqueue queues a managed object for a drift check and a health rollup.
+func (w *Watcher) enqueue(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
@@ -167,24 +165,31 @@ func (w *Watcher) enqueue(obj any, health bool) {
 		return
 	}
 	w.queue.AddRateLimited(lo.key)
-	if health {
-		w.healthChanged(lo.key)
-	}
 }
 
 // resync queues every managed object for a drift check; a periodic full check
 // catches anything a watch missed.
 func (w *Watcher) resync() {
-	w.state.mu.RLock()
-	keys := make([]Key, 0, len(w.state.byKey))
-	for k := range w.state.byKey {
-		keys = append(keys, k)
-	}
-	w.state.mu.RUnlock()
-	for _, k := range keys {
+	for _, k := range w.state.keys() {
 		w.queue.Add(k)
 	}
 }
+
+// next blocks until an object is due for a check; false once ctx ended.
+// Every key next returns must be handed back with done.
+func (w *Watcher) next() (Key, bool) {
+	key, shutdown := w.queue.Get()
+	return key, !shutdown
+}
+
+// done ends the check of key; a change queued meanwhile is handed out next.
+func (w *Watcher) done(key Key) { w.queue.Done(key) }
+
+// retry queues key again with its per-object backoff.
+func (w *Watcher) retry(key Key) { w.queue.AddRateLimited(key) }
+
+// forget resets key's per-object backoff.
+func (w *Watcher) forget(key Key) { w.queue.Forget(key) }
 
 // live returns what the cache holds for key; found is false once deleted.
 func (w *Watcher) live(key Key) (*liveObject, bool) {

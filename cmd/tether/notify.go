@@ -58,10 +58,10 @@ func (n *notifyFlags) targets() ([]notify.Target, error) {
 	var out []notify.Target
 	for _, t := range []struct {
 		flag, path, name string
-		build            func(notify.Endpoint, string) reconcile.Notifier
+		build            func(notify.Endpoint, string) notify.Notifier
 	}{
-		{"slack-webhook-url-file", n.slackURLFile, "slack", func(e notify.Endpoint, c string) reconcile.Notifier { return notify.NewSlack(e, c) }},
-		{"webhook-url-file", n.webhookURLFile, "webhook", func(e notify.Endpoint, c string) reconcile.Notifier { return notify.NewWebhook(e, c) }},
+		{"slack-webhook-url-file", n.slackURLFile, "slack", func(e notify.Endpoint, c string) notify.Notifier { return notify.NewSlack(e, c) }},
+		{"webhook-url-file", n.webhookURLFile, "webhook", func(e notify.Endpoint, c string) notify.Notifier { return notify.NewWebhook(e, c) }},
 	} {
 		if t.path == "" {
 			continue

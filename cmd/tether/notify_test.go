@@ -67,8 +67,8 @@ func TestTeeSinks(t *testing.T) {
 	var got []string
 	sink := teeSinks(func(ev reconcile.Event) { got = append(got, "log:"+string(ev.Type)) }, nil,
 		func(ev reconcile.Event) { got = append(got, "notify:"+string(ev.Type)) })
-	sink(reconcile.Event{Type: reconcile.EventDriftReverted})
-	if strings.Join(got, ",") != "log:DriftReverted,notify:DriftReverted" {
+	sink(reconcile.Event{Type: reconcile.EventDrift})
+	if strings.Join(got, ",") != "log:Drift,notify:Drift" {
 		t.Errorf("got %v", got)
 	}
 }

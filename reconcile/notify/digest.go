@@ -36,10 +36,9 @@ func newDigest(schedule string, now time.Time) (*digest, error) {
 	return &digest{schedule: s, since: now, models: map[string]int{}, objects: map[string]int{}}, nil
 }
 
-// record counts a drift once, whatever tether did about it: DriftDetected is
-// emitted for every drift in both modes.
+// record counts a drift once, whatever tether did about it.
 func (d *digest) record(ev reconcile.Event) {
-	if ev.Type != reconcile.EventDriftDetected || ev.Object == nil {
+	if ev.Type != reconcile.EventDrift || ev.Object == nil {
 		return
 	}
 	d.mu.Lock()
@@ -54,10 +53,10 @@ func (d *digest) record(ev reconcile.Event) {
 }
 
 // take returns the summary since the last one and starts a new period.
-func (d *digest) take(now time.Time) *reconcile.DriftDigest {
+func (d *digest) take(now time.Time) *DriftDigest {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := &reconcile.DriftDigest{Since: d.since, Until: now, Total: d.total,
+	out := &DriftDigest{Since: d.since, Until: now, Total: d.total,
 		Models: ranked(d.models, 0), Objects: ranked(d.objects, maxDigestObjects)}
 	d.since, d.total = now, 0
 	d.models, d.objects = map[string]int{}, map[string]int{}
@@ -65,10 +64,10 @@ func (d *digest) take(now time.Time) *reconcile.DriftDigest {
 }
 
 // ranked sorts counts, most first then by name; limit > 0 keeps the top ones.
-func ranked(counts map[string]int, limit int) []reconcile.DigestEntry {
-	out := make([]reconcile.DigestEntry, 0, len(counts))
+func ranked(counts map[string]int, limit int) []DigestEntry {
+	out := make([]DigestEntry, 0, len(counts))
 	for name, n := range counts {
-		out = append(out, reconcile.DigestEntry{Name: name, Drifts: n})
+		out = append(out, DigestEntry{Name: name, Drifts: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Drifts != out[j].Drifts {
@@ -82,15 +81,14 @@ func ranked(counts map[string]int, limit int) []reconcile.DigestEntry {
 	return out
 }
 
-// run emits a digest event at every scheduled time until ctx is done.
-func (d *digest) run(ctx context.Context, emit func(reconcile.Event)) {
+// run hands a digest to emit at every scheduled time until ctx is done.
+func (d *digest) run(ctx context.Context, emit func(*DriftDigest)) {
 	for {
 		now := time.Now()
 		next := d.schedule.Next(now)
 		if sleep(ctx, next.Sub(now)) != nil {
 			return
 		}
-		at := time.Now()
-		emit(reconcile.Event{Type: reconcile.EventDigest, Time: at, Digest: d.take(at)})
+		emit(d.take(time.Now()))
 	}
 }

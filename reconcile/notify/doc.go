@@ -12,7 +12,8 @@
 // appear in a message, an error or a log line.
 //
 // It leaves out anything that needs a Slack token (threads, updates,
-// reactions): incoming webhooks only.
+// reactions): incoming webhooks only. The Notifier interface lives here, with
+// the queue and retrier that use it, not in reconcile.
 //
 //	slack := notify.NewSlack(notify.FileURL("/etc/tether/slack-url"), "prod")
 //	p, _ := notify.NewPipeline(notify.Options{Cluster: "prod", Log: log, Registry: reg}, notify.Target{Name: "slack", Notifier: slack})

@@ -46,7 +46,8 @@ func scalar(v any) string {
 	return fmt.Sprint(v)
 }
 
-// MaskedDiff is Drift.String with sensitive values masked, for log lines.
+// MaskedDiff renders a drift's changes as "path: desired -> live; ...", with
+// sensitive values masked, for log lines.
 func MaskedDiff(d *reconcile.Drift) string { return diffString(d, "->") }
 
 func diffString(d *reconcile.Drift, arrow string) string {

@@ -17,15 +17,11 @@ var (
 	revision = "4f0c1e9a7b2d3c5e6f708192a3b4c5d6e7f80912"
 )
 
-// driftEvent is a drift of obj reverted by tether; action "reported" makes it
-// a report-only drift.
-func driftEvent(obj reconcile.Key, action string, changes ...reconcile.FieldChange) reconcile.Event {
-	typ := reconcile.EventDriftReverted
-	if action == "reported" {
-		typ = reconcile.EventDriftDetected
-	}
+// driftEvent is a drift of obj that tether reverted, reported or failed to
+// revert, as action says.
+func driftEvent(obj reconcile.Key, action reconcile.Action, changes ...reconcile.FieldChange) reconcile.Event {
 	d := &reconcile.Drift{Object: obj, Changes: changes, Manager: "kubectl-edit", Time: when}
-	return reconcile.Event{Type: typ, Time: when, Revision: revision, Unit: "fraud-detector", Object: &obj, Action: action, Drift: d}
+	return reconcile.Event{Type: reconcile.EventDrift, Time: when, Revision: revision, Unit: "fraud-detector", Object: &obj, Action: action, Drift: d}
 }
 
 func deployment(name string) reconcile.Key {

@@ -11,7 +11,7 @@ import (
 const (
 	kindReverted     = "drift reverted"
 	kindReported     = "drift reported"
-	kindReverting    = "drift being reverted"
+	kindRevertFailed = "revert failed"
 	kindSyncFailed   = "sync failure"
 	kindInvalid      = "invalid model"
 	kindFetchFailed  = "fetch failure"
@@ -30,10 +30,11 @@ func driftItem(ev reconcile.Event) item {
 	d := ev.Drift
 	it := item{sev: sevReverted, kind: kindReverted}
 	action, emoji := "reverted", ":arrows_counterclockwise:"
-	switch {
-	case ev.Action == "reverted" && ev.Type == reconcile.EventDriftDetected:
-		it.kind, action = kindReverting, "detected, reverting"
-	case ev.Action != "reverted":
+	switch ev.Action {
+	case reconcile.ActionReverted:
+	case reconcile.ActionRevertFailed:
+		it.sev, it.kind, action, emoji = sevFailed, kindRevertFailed, "revert failed", ":rotating_light:"
+	default:
 		it.sev, it.kind, action, emoji = sevReported, kindReported, "reported only", ":warning:"
 	}
 	obj := d.Object
@@ -47,6 +48,9 @@ func driftItem(ev reconcile.Event) item {
 	}
 	foot := fmt.Sprintf("Changed by %s at %s · action: *%s* · revision %s", manager, slackTime(d.Time), action, code(shortRev(ev.Revision)))
 	fields := changeLines(d)
+	if ev.Message != "" {
+		foot += "\n```" + escape(truncate(ev.Message, maxError)) + "```"
+	}
 	it.text = lines(head, fields, "fields", len(foot)+1) + "\n" + foot
 	it.line = fmt.Sprintf("drift %s on %s (%s) by %s, revision %s", action, escape(obj.String()),
 		escape(truncate(diffString(d, "→"), 300)), escape(orUnknown(d.Manager)), ev.Revision)
@@ -146,7 +150,7 @@ func appliedItem(revision string, events []reconcile.Event) item {
 }
 
 // digestItem lists drift per model and the most changed objects.
-func digestItem(d *reconcile.DriftDigest) item {
+func digestItem(d *DriftDigest) item {
 	it := item{sev: sevInfo, kind: kindDigest}
 	since := slackTime(d.Since)
 	if d.Total == 0 {

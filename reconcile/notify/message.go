@@ -35,10 +35,14 @@ type item struct {
 	line string // fallback text
 }
 
-// BuildMessage renders a batch of events as one Slack message, worst first,
-// within Slack's limits. It returns nil when no event is worth a message.
-func BuildMessage(cluster string, events []reconcile.Event) *Message {
-	items := itemsOf(events)
+// BuildMessage renders a batch (events, or a digest) as one Slack message,
+// worst first, within Slack's limits. It returns nil when nothing in it is
+// worth a message.
+func BuildMessage(cluster string, b Batch) *Message {
+	items := itemsOf(b.Events)
+	if b.Digest != nil {
+		items = append(items, digestItem(b.Digest))
+	}
 	if len(items) == 0 {
 		return nil
 	}
@@ -61,32 +65,20 @@ func BuildMessage(cluster string, events []reconcile.Event) *Message {
 	return m
 }
 
-// itemsOf turns events into items: a drift detected and reverted in the same
-// batch becomes one entry, applied models are summed per revision, and event
-// types without a report are left out.
+// itemsOf turns events into items: applied models are summed per revision,
+// and event types without a report are left out.
 func itemsOf(events []reconcile.Event) []item {
-	reverted := map[*reconcile.Drift]bool{}
-	for _, ev := range events {
-		if ev.Type == reconcile.EventDriftReverted && ev.Drift != nil {
-			reverted[ev.Drift] = true
-		}
-	}
 	var items []item
 	applied := map[string][]reconcile.Event{}
 	var revisions []string
 	for _, ev := range events {
-		switch {
-		case ev.Type == reconcile.EventApplied:
+		if ev.Type == reconcile.EventApplied {
 			if applied[ev.Revision] == nil {
 				revisions = append(revisions, ev.Revision)
 			}
 			applied[ev.Revision] = append(applied[ev.Revision], ev)
-		case ev.Type == reconcile.EventDriftDetected && ev.Action == "reverted" && reverted[ev.Drift]:
-			// reported by its DriftReverted
-		default:
-			if it, ok := itemOf(ev); ok {
-				items = append(items, it)
-			}
+		} else if it, ok := itemOf(ev); ok {
+			items = append(items, it)
 		}
 	}
 	for _, rev := range revisions {
@@ -97,7 +89,7 @@ func itemsOf(events []reconcile.Event) []item {
 
 func itemOf(ev reconcile.Event) (item, bool) {
 	switch ev.Type {
-	case reconcile.EventDriftDetected, reconcile.EventDriftReverted:
+	case reconcile.EventDrift:
 		if ev.Drift == nil {
 			return item{}, false
 		}
@@ -106,11 +98,6 @@ func itemOf(ev reconcile.Event) (item, bool) {
 		return failureItem(ev), true
 	case reconcile.EventPruneBlocked:
 		return pruneItem(ev), true
-	case reconcile.EventDigest:
-		if ev.Digest == nil {
-			return item{}, false
-		}
-		return digestItem(ev.Digest), true
 	}
 	return item{}, false
 }
@@ -145,7 +132,7 @@ func plural(n int, kind string) string {
 }
 
 var plurals = map[string]string{
-	kindReverted: "drifts reverted", kindReported: "drifts reported", kindReverting: "drifts being reverted",
+	kindReverted: "drifts reverted", kindReported: "drifts reported", kindRevertFailed: "reverts failed",
 	kindSyncFailed: "sync failures", kindInvalid: "invalid models", kindFetchFailed: "fetch failures", kindUnverified: "unverified commits",
 	kindPruneBlocked: "prunes blocked", kindApplied: "revisions applied", kindDigest: "drift digests",
 }

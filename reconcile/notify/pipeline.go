@@ -15,7 +15,7 @@ import (
 
 // The categories --notify-on chooses from.
 const (
-	CategoryDrift   = "drift"   // DriftDetected, DriftReverted
+	CategoryDrift   = "drift"   // Drift, whatever tether did about it
 	CategoryFailure = "failure" // SyncFailed, ModelInvalid, FetchFailed, VerificationFailed
 	CategoryPrune   = "prune"   // PruneBlocked
 )
@@ -38,7 +38,7 @@ type Options struct {
 // Target is one notifier the pipeline feeds, named in logs and metrics.
 type Target struct {
 	Name     string
-	Notifier reconcile.Notifier
+	Notifier Notifier
 }
 
 // Pipeline connects the loop's events to notifiers: filter, de-duplicate,
@@ -114,7 +114,7 @@ func (p *Pipeline) Sink(ev reconcile.Event) {
 // wanted applies --notify-on and --notify-success.
 func (p *Pipeline) wanted(ev reconcile.Event) bool {
 	switch ev.Type {
-	case reconcile.EventDriftDetected, reconcile.EventDriftReverted:
+	case reconcile.EventDrift:
 		return p.on[CategoryDrift]
 	case reconcile.EventSyncFailed, reconcile.EventModelInvalid, reconcile.EventFetchFailed, reconcile.EventVerificationFailed:
 		return p.on[CategoryFailure]
@@ -134,14 +134,14 @@ func (p *Pipeline) Run(ctx context.Context) {
 		wg.Go(func() { q.Run(ctx) })
 	}
 	if p.digest != nil {
-		wg.Go(func() { p.digest.run(ctx, p.offerAll) })
+		wg.Go(func() { p.digest.run(ctx, p.offerDigest) })
 	}
 	wg.Wait()
 }
 
-func (p *Pipeline) offerAll(ev reconcile.Event) {
+func (p *Pipeline) offerDigest(d *DriftDigest) {
 	for _, q := range p.queues {
-		q.Offer(ev)
+		q.OfferDigest(d)
 	}
 }
 

@@ -33,8 +33,8 @@ func TestPipelineFilters(t *testing.T) {
 		want    []string
 	}{
 		{"defaults: drift, failures once per revision and error, prune", nil, false, []string{
-			"DriftReverted:r1:", "SyncFailed:r1:boom", "SyncFailed:r1:bang", "SyncFailed:r2:bang", "ModelInvalid:r1:bad", "PruneBlocked:r1:"}},
-		{"drift only", []string{"drift"}, false, []string{"DriftReverted:r1:"}},
+			"Drift:r1:", "SyncFailed:r1:boom", "SyncFailed:r1:bang", "SyncFailed:r2:bang", "ModelInvalid:r1:bad", "PruneBlocked:r1:"}},
+		{"drift only", []string{"drift"}, false, []string{"Drift:r1:"}},
 		{"prune and success", []string{"prune"}, true, []string{"PruneBlocked:r1:", "Applied:r1:"}},
 	}
 	for _, tt := range tests {
@@ -92,21 +92,18 @@ func TestDigest(t *testing.T) {
 		ev.Unit = "model-" + name
 		p.Sink(ev)
 	}
-	var digests []*reconcile.DriftDigest
+	var digests []*notify.DriftDigest
 	waitFor(t, "two digests", func() bool {
-		digests = nil
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
-		for _, ev := range rec.events {
-			if ev.Type != reconcile.EventDigest {
-				t.Fatalf("drift delivered although --notify-on failure: %v", ev.Type)
-			}
-			digests = append(digests, ev.Digest)
+		if len(rec.events) > 0 {
+			t.Fatalf("drift delivered although --notify-on failure: %v", rec.events[0].Type)
 		}
+		digests = append([]*notify.DriftDigest(nil), rec.digests...)
 		return len(digests) >= 2
 	})
-	want := []reconcile.DigestEntry{{Name: "model-a", Drifts: 2}, {Name: "model-b", Drifts: 1}}
-	if d := digests[0]; d.Total != 3 || !cmp.Equal(d.Models, want) || d.Objects[0] != (reconcile.DigestEntry{Name: "Deployment/ml/a", Drifts: 2}) {
+	want := []notify.DigestEntry{{Name: "model-a", Drifts: 2}, {Name: "model-b", Drifts: 1}}
+	if d := digests[0]; d.Total != 3 || !cmp.Equal(d.Models, want) || d.Objects[0] != (notify.DigestEntry{Name: "Deployment/ml/a", Drifts: 2}) {
 		t.Errorf("first digest = %+v", d)
 	}
 	if d := digests[1]; d.Total != 0 || !d.Since.Equal(digests[0].Until) {

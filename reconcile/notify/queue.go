@@ -25,19 +25,25 @@ type QueueOptions struct {
 // at the end of the window.
 type Queue struct {
 	name     string
-	notifier reconcile.Notifier
+	notifier Notifier
 	metrics  *Metrics
 	opts     QueueOptions
-	events   chan reconcile.Event
-	held     *reconcile.Event // a digest waiting for its own batch
-	last     time.Time        // when the last message was handed over
+	entries  chan entry
+	held     *DriftDigest // a digest waiting for its own batch
+	last     time.Time    // when the last message was handed over
+}
+
+// entry is one queued event, or a digest.
+type entry struct {
+	ev     reconcile.Event
+	digest *DriftDigest
 }
 
 // maxBatch bounds one batch; the message shows the first ones and "+N more".
 const maxBatch = 500
 
 // NewQueue returns a queue in front of n; Run starts its worker.
-func NewQueue(name string, n reconcile.Notifier, m *Metrics, o QueueOptions) *Queue {
+func NewQueue(name string, n Notifier, m *Metrics, o QueueOptions) *Queue {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
@@ -45,15 +51,20 @@ func NewQueue(name string, n reconcile.Notifier, m *Metrics, o QueueOptions) *Qu
 	o.Window = orDefault(o.Window, 5*time.Second)
 	o.MinInterval = orDefault(o.MinInterval, time.Second)
 	o.Grace = orDefault(o.Grace, 3*time.Second)
-	return &Queue{name: name, notifier: n, metrics: m, opts: o, events: make(chan reconcile.Event, o.Size)}
+	return &Queue{name: name, notifier: n, metrics: m, opts: o, entries: make(chan entry, o.Size)}
 }
 
 // Offer enqueues ev without blocking. A full queue drops it, counted in
 // tether_notify_events_dropped_total, and Offer returns false.
-func (q *Queue) Offer(ev reconcile.Event) bool {
+func (q *Queue) Offer(ev reconcile.Event) bool { return q.offer(entry{ev: ev}) }
+
+// OfferDigest enqueues a digest like an event; it is delivered on its own.
+func (q *Queue) OfferDigest(d *DriftDigest) bool { return q.offer(entry{digest: d}) }
+
+func (q *Queue) offer(e entry) bool {
 	select {
-	case q.events <- ev:
-		q.metrics.queue.WithLabelValues(q.name).Set(float64(len(q.events)))
+	case q.entries <- e:
+		q.metrics.queue.WithLabelValues(q.name).Set(float64(len(q.entries)))
 		return true
 	default:
 		q.metrics.dropped.WithLabelValues(q.name).Inc()
@@ -69,9 +80,8 @@ func (q *Queue) Run(ctx context.Context) {
 	for {
 		batch, open := q.collect(ctx)
 		if !open {
-			batch = q.drain(batch)
-			if len(batch) > 0 {
-				q.deliver(send, batch)
+			for _, b := range q.drain(batch) {
+				q.deliver(send, b)
 			}
 			return
 		}
@@ -86,29 +96,29 @@ func graceContext(ctx context.Context, grace time.Duration) (context.Context, co
 	return send, func() { stop(); cancel() }
 }
 
-// collect waits for a first event, then gathers more until the batch closes.
-// A digest always travels alone. It returns false once ctx is done.
-func (q *Queue) collect(ctx context.Context) ([]reconcile.Event, bool) {
+// collect waits for a first entry, then gathers more events until the batch
+// closes. A digest always travels alone. It returns false once ctx is done.
+func (q *Queue) collect(ctx context.Context) (Batch, bool) {
 	if q.held != nil {
-		ev := *q.held
+		d := q.held
 		q.held = nil
-		return []reconcile.Event{ev}, true
+		return Batch{Digest: d}, true
 	}
-	var batch []reconcile.Event
+	var batch Batch
 	select {
 	case <-ctx.Done():
-		return nil, false
-	case ev := <-q.events:
-		batch = append(batch, ev)
-	}
-	if batch[0].Type == reconcile.EventDigest {
-		return batch, true
+		return batch, false
+	case e := <-q.entries:
+		if e.digest != nil {
+			return Batch{Digest: e.digest}, true
+		}
+		batch.Events = append(batch.Events, e.ev)
 	}
 	deadline := time.NewTimer(q.opts.Window)
 	defer deadline.Stop()
 	idle := time.NewTimer(q.opts.Window / 5)
 	defer idle.Stop()
-	for len(batch) < maxBatch {
+	for len(batch.Events) < maxBatch {
 		select {
 		case <-ctx.Done():
 			return batch, false
@@ -116,12 +126,12 @@ func (q *Queue) collect(ctx context.Context) ([]reconcile.Event, bool) {
 			return batch, true
 		case <-idle.C:
 			return batch, true
-		case ev := <-q.events:
-			if ev.Type == reconcile.EventDigest {
-				q.held = &ev
+		case e := <-q.entries:
+			if e.digest != nil {
+				q.held = e.digest
 				return batch, true
 			}
-			batch = append(batch, ev)
+			batch.Events = append(batch.Events, e.ev)
 			idle.Reset(q.opts.Window / 5)
 		}
 	}
@@ -130,29 +140,43 @@ func (q *Queue) collect(ctx context.Context) ([]reconcile.Event, bool) {
 
 // deliver hands one batch to the notifier, keeping MinInterval between
 // messages.
-func (q *Queue) deliver(ctx context.Context, batch []reconcile.Event) {
-	q.metrics.queue.WithLabelValues(q.name).Set(float64(len(q.events)))
+func (q *Queue) deliver(ctx context.Context, b Batch) {
+	q.metrics.queue.WithLabelValues(q.name).Set(float64(len(q.entries)))
 	if wait := q.opts.MinInterval - time.Since(q.last); wait > 0 {
 		if sleep(ctx, wait) != nil {
 			return
 		}
 	}
-	_, _ = q.notifier.Notify(ctx, batch) // the Retrier counted and logged the outcome
+	_, _ = q.notifier.Notify(ctx, b) // the Retrier counted and logged the outcome
 	q.last = time.Now()
 }
 
-// drain adds everything still queued to batch, for the last delivery.
-func (q *Queue) drain(batch []reconcile.Event) []reconcile.Event {
+// drain returns the last deliveries at shutdown: batch with every event still
+// queued, then each digest on its own.
+func (q *Queue) drain(batch Batch) []Batch {
+	var digests []*DriftDigest
 	if q.held != nil {
-		batch = append(batch, *q.held)
+		digests = append(digests, q.held)
 	}
-	for len(batch) < maxBatch {
+	for len(batch.Events) < maxBatch {
 		select {
-		case ev := <-q.events:
-			batch = append(batch, ev)
+		case e := <-q.entries:
+			if e.digest != nil {
+				digests = append(digests, e.digest)
+			} else {
+				batch.Events = append(batch.Events, e.ev)
+			}
+			continue
 		default:
-			return batch
 		}
+		break
 	}
-	return batch
+	var out []Batch
+	if len(batch.Events) > 0 {
+		out = append(out, batch)
+	}
+	for _, d := range digests {
+		out = append(out, Batch{Digest: d})
+	}
+	return out
 }

@@ -103,14 +103,18 @@ func TestQueueFlushesOnShutdown(t *testing.T) {
 
 // recorder is a Notifier that keeps what it was given.
 type recorder struct {
-	mu     sync.Mutex
-	events []reconcile.Event
+	mu      sync.Mutex
+	events  []reconcile.Event
+	digests []*notify.DriftDigest
 }
 
-func (r *recorder) Notify(_ context.Context, events []reconcile.Event) (bool, error) {
+func (r *recorder) Notify(_ context.Context, b notify.Batch) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, events...)
+	r.events = append(r.events, b.Events...)
+	if b.Digest != nil {
+		r.digests = append(r.digests, b.Digest)
+	}
 	return false, nil
 }
 

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/tether-ml/tether/reconcile"
 )
 
 // RetryOptions tune a Retrier; zero values take the defaults.
@@ -29,7 +27,7 @@ type RetryOptions struct {
 // failure log, which records a failure only when it differs from the last.
 type Retrier struct {
 	name     string
-	notifier reconcile.Notifier
+	notifier Notifier
 	log      *slog.Logger
 	metrics  *Metrics
 	opts     RetryOptions
@@ -38,10 +36,10 @@ type Retrier struct {
 	lastErr string // last failure logged; "" after a success
 }
 
-var _ reconcile.Notifier = (*Retrier)(nil)
+var _ Notifier = (*Retrier)(nil)
 
 // NewRetrier wraps n, named name in logs and metrics.
-func NewRetrier(name string, n reconcile.Notifier, log *slog.Logger, m *Metrics, o RetryOptions) *Retrier {
+func NewRetrier(name string, n Notifier, log *slog.Logger, m *Metrics, o RetryOptions) *Retrier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -60,10 +58,10 @@ func NewRetrier(name string, n reconcile.Notifier, log *slog.Logger, m *Metrics,
 
 // Notify delivers the batch, retrying what may succeed later. It never asks
 // its caller to retry: the batch was delivered or given up and counted.
-func (r *Retrier) Notify(ctx context.Context, events []reconcile.Event) (bool, error) {
+func (r *Retrier) Notify(ctx context.Context, b Batch) (bool, error) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		retry, err := r.notifier.Notify(ctx, events)
+		retry, err := r.notifier.Notify(ctx, b)
 		if err == nil {
 			r.succeeded()
 			return false, nil

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tether-ml/tether/e2e/slackrecv"
-	"github.com/tether-ml/tether/reconcile"
 	"github.com/tether-ml/tether/reconcile/notify"
 )
 
@@ -63,7 +62,7 @@ func TestRetrier(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			w := &waits{}
 			r := notify.NewRetrier("slack", notify.NewSlack(notify.StaticURL(recv.URL), "prod"), nil, notify.NewMetrics(reg), notify.RetryOptions{Sleep: w.sleep})
-			_, err := r.Notify(context.Background(), []reconcile.Event{driftEvent(deployment("a"), "reverted", change("spec.replicas", 1, 2))})
+			_, err := r.Notify(context.Background(), notify.Events(driftEvent(deployment("a"), "reverted", change("spec.replicas", 1, 2))))
 			if tt.errSubstr == "" && err != nil || tt.errSubstr != "" && (err == nil || !strings.Contains(err.Error(), tt.errSubstr)) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.errSubstr)
 			}
@@ -101,7 +100,7 @@ func equalDurations(a, b []time.Duration) bool {
 // flaky fails with the errors it is given, then succeeds.
 type flaky struct{ errs []error }
 
-func (f *flaky) Notify(context.Context, []reconcile.Event) (bool, error) {
+func (f *flaky) Notify(context.Context, notify.Batch) (bool, error) {
 	if len(f.errs) == 0 {
 		return false, nil
 	}
@@ -118,7 +117,7 @@ func TestRetrierLogsDistinctFailures(t *testing.T) {
 	f := &flaky{errs: []error{down, down, down, slow, slow}}
 	w := &waits{}
 	r := notify.NewRetrier("slack", f, newLogger(&logs), nil, notify.RetryOptions{Attempts: 10, Sleep: w.sleep})
-	if _, err := r.Notify(context.Background(), nil); err != nil {
+	if _, err := r.Notify(context.Background(), notify.Batch{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -136,7 +135,7 @@ func TestRetrierStopsWithContext(t *testing.T) {
 	cancel()
 	f := &flaky{errs: []error{errors.New("down"), errors.New("down")}}
 	r := notify.NewRetrier("slack", f, nil, nil, notify.RetryOptions{})
-	if _, err := r.Notify(ctx, nil); err == nil {
+	if _, err := r.Notify(ctx, notify.Batch{}); err == nil {
 		t.Fatal("want the failure once the context is done")
 	}
 }

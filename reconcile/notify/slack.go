@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/tether-ml/tether/reconcile"
 )
 
 // Slack posts a batch of events to a Slack incoming webhook as one Block Kit
@@ -19,7 +17,7 @@ type Slack struct {
 	client   *http.Client
 }
 
-var _ reconcile.Notifier = (*Slack)(nil)
+var _ Notifier = (*Slack)(nil)
 
 // NewSlack returns a Slack notifier posting to the webhook at ep; cluster
 // names this cluster in every message.
@@ -29,8 +27,8 @@ func NewSlack(ep Endpoint, cluster string) *Slack {
 
 // Notify posts the batch as one message; a batch with nothing to report
 // posts nothing.
-func (s *Slack) Notify(ctx context.Context, events []reconcile.Event) (bool, error) {
-	msg := BuildMessage(s.cluster, events)
+func (s *Slack) Notify(ctx context.Context, b Batch) (bool, error) {
+	msg := BuildMessage(s.cluster, b)
 	if msg == nil {
 		return false, nil
 	}

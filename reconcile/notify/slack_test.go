@@ -17,8 +17,8 @@ import (
 func TestSlackMessages(t *testing.T) {
 	secret := reconcile.Key{Kind: "Secret", Namespace: "ml", Name: "creds"}
 	reverted := driftEvent(deployment("fraud-detector"), "reverted", change("spec.replicas", int64(2), int64(5)))
-	detected := reverted
-	detected.Type = reconcile.EventDriftDetected
+	failed := driftEvent(deployment("fraud-detector"), "revert-failed", change("spec.replicas", int64(2), int64(5)))
+	failed.Message = "Deployment/ml/fraud-detector: apply: the server is currently unable to handle the request"
 	many := make([]reconcile.FieldChange, 500)
 	for i := range many {
 		many[i] = change(fmt.Sprintf("metadata.labels.l%03d", i), strings.Repeat("x", 200), "y")
@@ -35,13 +35,13 @@ func TestSlackMessages(t *testing.T) {
 	}{
 		{"drift reverted", []reconcile.Event{reverted},
 			[]string{"tether · prod: 1 drift reverted", "Deployment ml/fraud-detector", "`spec.replicas`: `2` → `5`", "`kubectl-edit`", "2026-11-03T09:30:00Z", "action: *reverted*", "`4f0c1e9a7b2d`", "model `fraud-detector`"}, nil},
-		{"detected and reverted in one batch is one entry", []reconcile.Event{detected, reverted},
-			[]string{"1 drift reverted"}, []string{"2 drifts", "reverting"}},
+		{"revert failed", []reconcile.Event{failed},
+			[]string{":rotating_light:", "1 revert failed", "Drift revert failed", "action: *revert failed*", "unable to handle the request"}, []string{"reverted*"}},
 		{"drift reported only", []reconcile.Event{driftEvent(deployment("a"), "reported", change("spec.template.spec.containers[name=\"serve\"].image", "reg/a@sha256:1", "evil:latest"))},
 			[]string{":warning:", "Drift reported only", "`evil:latest`", "action: *reported only*"}, nil},
 		{"removed field", []reconcile.Event{driftEvent(deployment("a"), "reverted", reconcile.FieldChange{Path: "spec.template.metadata.labels.team", Desired: "risk", Removed: true})},
 			[]string{"`risk` → `<removed>`"}, nil},
-		{"deleted object", []reconcile.Event{{Type: reconcile.EventDriftReverted, Revision: revision, Unit: "a", Action: "reverted",
+		{"deleted object", []reconcile.Event{{Type: reconcile.EventDrift, Revision: revision, Unit: "a", Action: "reverted",
 			Drift: &reconcile.Drift{Object: deployment("a"), Deleted: true}}},
 			[]string{"the object was deleted", "an unknown manager"}, nil},
 		{"secret values masked", []reconcile.Event{driftEvent(secret, "reverted", change("data.password", "aHVudGVyMg==", "b3duZWQ="))},
@@ -62,11 +62,6 @@ func TestSlackMessages(t *testing.T) {
 			[]string{":octagonal_sign:", "Prune blocked", "37 deletions held back", "allowMassPrune: true", "--max-prune"}, nil},
 		{"applied revision summary", []reconcile.Event{{Type: reconcile.EventApplied, Revision: revision, Unit: "a", Count: 2}, {Type: reconcile.EventApplied, Revision: revision, Unit: "b", Count: 3}},
 			[]string{"1 revision applied", "Revision `4f0c1e9a7b2d` applied*: `a`, `b` (5 objects)"}, nil},
-		{"digest", []reconcile.Event{{Type: reconcile.EventDigest, Digest: &reconcile.DriftDigest{Since: when, Total: 3,
-			Models: []reconcile.DigestEntry{{Name: "fraud", Drifts: 2}, {Name: "churn", Drifts: 1}}, Objects: []reconcile.DigestEntry{{Name: "Deployment/ml/fraud", Drifts: 2}}}}},
-			[]string{"Drift digest*: 3 drifts", "`fraud`: 2", "Deployment/ml/fraud: 2"}, nil},
-		{"empty digest", []reconcile.Event{{Type: reconcile.EventDigest, Digest: &reconcile.DriftDigest{Since: when}}},
-			[]string{"no drift since"}, nil},
 		{"worst first", []reconcile.Event{reverted, {Type: reconcile.EventSyncFailed, Revision: revision, Unit: "b", Message: "boom"}},
 			[]string{"1 sync failure, 1 drift reverted"}, nil},
 		{"100 drifts in one message, capped", hundred,
@@ -76,7 +71,7 @@ func TestSlackMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			recv := slackrecv.New(t)
 			s := notify.NewSlack(notify.StaticURL(recv.URL), "prod")
-			if _, err := s.Notify(context.Background(), tt.events); err != nil {
+			if _, err := s.Notify(context.Background(), notify.Events(tt.events...)); err != nil {
 				t.Fatal(err)
 			}
 			msgs := recv.Messages()
@@ -98,10 +93,43 @@ func TestSlackMessages(t *testing.T) {
 	}
 }
 
+// TestSlackDigest posts digests, which travel alone, to the same receiver.
+func TestSlackDigest(t *testing.T) {
+	tests := []struct {
+		name   string
+		digest *notify.DriftDigest
+		want   []string
+	}{
+		{"digest", &notify.DriftDigest{Since: when, Total: 3,
+			Models: []notify.DigestEntry{{Name: "fraud", Drifts: 2}, {Name: "churn", Drifts: 1}}, Objects: []notify.DigestEntry{{Name: "Deployment/ml/fraud", Drifts: 2}}},
+			[]string{"Drift digest*: 3 drifts", "`fraud`: 2", "Deployment/ml/fraud: 2"}},
+		{"empty digest", &notify.DriftDigest{Since: when},
+			[]string{"no drift since"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recv := slackrecv.New(t)
+			s := notify.NewSlack(notify.StaticURL(recv.URL), "prod")
+			if _, err := s.Notify(context.Background(), notify.Batch{Digest: tt.digest}); err != nil {
+				t.Fatal(err)
+			}
+			msgs := recv.Messages()
+			if len(msgs) != 1 {
+				t.Fatalf("got %d messages, want 1 (rejected: %v)", len(msgs), recv.Invalid())
+			}
+			for _, w := range tt.want {
+				if got := msgs[0].Render(); !strings.Contains(got, w) {
+					t.Errorf("message lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
 func TestSlackNothingToSay(t *testing.T) {
 	recv := slackrecv.New(t)
 	s := notify.NewSlack(notify.StaticURL(recv.URL), "")
-	if _, err := s.Notify(context.Background(), []reconcile.Event{{Type: "SomethingNew"}}); err != nil {
+	if _, err := s.Notify(context.Background(), notify.Events(reconcile.Event{Type: "SomethingNew"})); err != nil {
 		t.Fatal(err)
 	}
 	if n := recv.Attempts(); n != 0 {
@@ -153,9 +181,9 @@ func ExampleBuildMessage() {
 	obj := reconcile.Key{Group: "apps", Kind: "Deployment", Namespace: "ml", Name: "fraud-detector"}
 	drift := &reconcile.Drift{Object: obj, Manager: "kubectl-edit", Time: time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC),
 		Changes: []reconcile.FieldChange{{Path: "spec.replicas", Desired: int64(2), Live: int64(5)}}}
-	ev := reconcile.Event{Type: reconcile.EventDriftReverted, Revision: "4f0c1e9a7b2d3c5e", Unit: "fraud-detector",
+	ev := reconcile.Event{Type: reconcile.EventDrift, Revision: "4f0c1e9a7b2d3c5e", Unit: "fraud-detector",
 		Object: &obj, Action: "reverted", Drift: drift}
-	m := notify.BuildMessage("prod", []reconcile.Event{ev})
+	m := notify.BuildMessage("prod", notify.Events(ev))
 	for _, b := range m.Blocks {
 		fmt.Println(b.Text.Text)
 	}

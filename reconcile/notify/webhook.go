@@ -22,7 +22,7 @@ type Webhook struct {
 	client   *http.Client
 }
 
-var _ reconcile.Notifier = (*Webhook)(nil)
+var _ Notifier = (*Webhook)(nil)
 
 // NewWebhook returns a JSON webhook notifier posting to ep.
 func NewWebhook(ep Endpoint, cluster string) *Webhook {
@@ -37,16 +37,16 @@ type WebhookPayload struct {
 
 // WebhookEvent is one reconcile.Event in JSON, with sensitive values masked.
 type WebhookEvent struct {
-	Type     string                 `json:"type"`
-	Time     time.Time              `json:"time"`
-	Revision string                 `json:"revision,omitempty"`
-	Model    string                 `json:"model,omitempty"`
-	Object   *WebhookObject         `json:"object,omitempty"`
-	Action   string                 `json:"action,omitempty"`
-	Message  string                 `json:"message,omitempty"`
-	Count    int                    `json:"count,omitempty"`
-	Drift    *WebhookDrift          `json:"drift,omitempty"`
-	Digest   *reconcile.DriftDigest `json:"digest,omitempty"`
+	Type     string         `json:"type"`
+	Time     time.Time      `json:"time"`
+	Revision string         `json:"revision,omitempty"`
+	Model    string         `json:"model,omitempty"`
+	Object   *WebhookObject `json:"object,omitempty"`
+	Action   string         `json:"action,omitempty"`
+	Message  string         `json:"message,omitempty"`
+	Count    int            `json:"count,omitempty"`
+	Drift    *WebhookDrift  `json:"drift,omitempty"`
+	Digest   *DriftDigest   `json:"digest,omitempty"`
 }
 
 // WebhookObject names an object.
@@ -73,11 +73,15 @@ type WebhookChange struct {
 	Removed bool   `json:"removed,omitempty"`
 }
 
-// Notify posts the batch as one JSON document.
-func (w *Webhook) Notify(ctx context.Context, events []reconcile.Event) (bool, error) {
-	p := WebhookPayload{Cluster: w.cluster, Events: make([]WebhookEvent, len(events))}
-	for i, ev := range events {
-		p.Events[i] = webhookEvent(ev)
+// Notify posts the batch as one JSON document; a digest is one event of type
+// Digest.
+func (w *Webhook) Notify(ctx context.Context, b Batch) (bool, error) {
+	p := WebhookPayload{Cluster: w.cluster, Events: make([]WebhookEvent, 0, len(b.Events)+1)}
+	for _, ev := range b.Events {
+		p.Events = append(p.Events, webhookEvent(ev))
+	}
+	if b.Digest != nil {
+		p.Events = append(p.Events, WebhookEvent{Type: digestType, Time: b.Digest.Until, Digest: b.Digest})
 	}
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -86,9 +90,24 @@ func (w *Webhook) Notify(ctx context.Context, events []reconcile.Event) (bool, e
 	return post(ctx, w.client, w.endpoint, "webhook", body)
 }
 
+// wireTypes keep the JSON webhook's event types as they were before drift
+// became one event with an action: receivers switch on them.
+var wireTypes = map[reconcile.Action]string{
+	reconcile.ActionReverted:     "DriftReverted",
+	reconcile.ActionReported:     "DriftDetected",
+	reconcile.ActionRevertFailed: "DriftRevertFailed",
+}
+
+func wireType(ev reconcile.Event) string {
+	if t, ok := wireTypes[ev.Action]; ok && ev.Type == reconcile.EventDrift {
+		return t
+	}
+	return string(ev.Type)
+}
+
 func webhookEvent(ev reconcile.Event) WebhookEvent {
-	out := WebhookEvent{Type: string(ev.Type), Time: ev.Time, Revision: ev.Revision, Model: ev.Unit,
-		Action: ev.Action, Message: ev.Message, Count: ev.Count, Digest: ev.Digest}
+	out := WebhookEvent{Type: wireType(ev), Time: ev.Time, Revision: ev.Revision, Model: ev.Unit,
+		Action: string(ev.Action), Message: ev.Message, Count: ev.Count}
 	if k := ev.Object; k != nil {
 		out.Object = &WebhookObject{Group: k.Group, Kind: k.Kind, Namespace: k.Namespace, Name: k.Name}
 	}
