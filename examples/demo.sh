@@ -79,4 +79,29 @@ printf '  replicas after the commit: %s, revision %s\n' \
   "$(kubectl -n ml get deployment fraud-detector -o jsonpath='{.spec.replicas}')" \
   "$(kubectl -n ml get deployment fraud-detector -o jsonpath='{.metadata.annotations.tether\.dev/revision}')"
 
+listen=$(grep -o 'msg="tether started".*listen=[^ ]*' "$work/tether.log" | sed 's/.*listen=//')
+say "Try it yourself while everything is still running"
+cat <<EOT
+  # the cluster, as kubectl sees it
+  export KUBECONFIG=$KUBECONFIG PATH=$bindir:\$PATH
+  kubectl -n ml get deployments,services,jobs -l app.kubernetes.io/managed-by=tether
+  # drift it yourself: reverted at once, and reported in the log and to Slack
+  kubectl -n ml patch deployment fraud-detector --field-manager=me -p '{"spec":{"replicas":7}}'
+  # tether's inventory records (ApplySet parents)
+  kubectl -n ml get configmaps -l tether.dev/inventory
+  # per-model state, revision and last drift; Prometheus metrics
+  curl -s http://$listen/status
+  curl -s http://$listen/metrics | grep '^tether_'
+  # what Slack received, and the daemon's log
+  cat $work/slack.log
+  less $work/tether.log
+  # change a model in Git: applied within the 5 s poll
+  cd $repo && sed -i 's/replicas: 1/replicas: 2/' models/churn-scorer/model.yaml && git commit -qam 'two replicas'
+EOT
+if [ -t 0 ]; then
+  read -r -p "Press Enter to stop tether and the control plane... " _ || true
+else
+  echo "  (not a terminal: stopping now; run make demo in a terminal to keep it running while you try these)"
+fi
+
 say "Done; stopping tether and the control plane"
