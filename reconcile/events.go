@@ -12,6 +12,7 @@ const (
 	EventSyncFailed   EventType = "SyncFailed"   // a unit (or, without Unit, the revision) could not be applied
 	EventFetchFailed  EventType = "FetchFailed"  // Git could not be reached or read
 	EventDrift        EventType = "Drift"        // an object drifted; Action says what tether did
+	EventFight        EventType = "Fight"        // another actor keeps undoing tether's reverts: tether backs off
 	EventPruned       EventType = "Pruned"       // objects that left Git were deleted
 	EventPruneBlocked EventType = "PruneBlocked" // the mass-deletion guard held deletions back
 	EventPruneFailed  EventType = "PruneFailed"  // a deletion failed; it is retried at the next poll

@@ -30,6 +30,7 @@ type Config struct {
 	Interval  time.Duration   // poll period; also caps the fetch backoff
 	Schedule  source.Schedule // optional: poll at its times (a cron spec) instead of every Interval
 	Resync    time.Duration   // full drift check of every object; 0 disables
+	Fights    FightPolicy     // how tether backs off an actor undoing its reverts; zero: DefaultFightPolicy
 	Prune     bool
 	MaxPrune  PruneLimit
 	Log       *slog.Logger
@@ -72,7 +73,7 @@ func NewLoop(cfg Config) *Loop {
 		cfg:       cfg,
 		state:     st,
 		watcher:   newWatcher(cfg.Applier.Dynamic(), st),
-		fights:    newFights(),
+		fights:    newFights(cfg.Fights),
 		wake:      make(chan struct{}, 1),
 		firstPass: make(chan struct{}),
 	}

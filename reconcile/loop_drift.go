@@ -2,17 +2,15 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/tether-ml/tether/render"
 )
-
-// driftWindow is how long an object counts as "still drifting" for backoff.
-const driftWindow = 10 * time.Second
 
 // driftWorkers revert different objects at once, so a storm of changes is not
 // reverted one round trip after another; the queue never hands one object to
@@ -28,14 +26,25 @@ func (l *Loop) runDriftWorker(ctx context.Context) {
 		if !ok {
 			return
 		}
-		if l.checkDrift(ctx, key) {
-			l.watcher.retry(key) // revert failed: try again with backoff
-		} else if !l.fights.driftedRecently(key) {
+		switch next := l.checkDrift(ctx, key); {
+		case next.failed:
+			l.watcher.retry(key) // the check or the revert failed: again, with backoff
+		case next.wait > 0:
+			l.watcher.forget(key)
+			l.watcher.later(key, next.wait) // a fight: revert when the policy allows
+		default:
 			l.watcher.forget(key)
 		}
 		l.refreshHealthOf(key)
 		l.watcher.done(key)
 	}
+}
+
+// checked says what a drift check left to do: retry after a failure, or come
+// back after wait to revert a drift the fight policy holds back.
+type checked struct {
+	failed bool
+	wait   time.Duration
 }
 
 // resyncEvery queues a full drift check after the first pass and then every
@@ -62,66 +71,91 @@ func (l *Loop) resyncEvery(ctx context.Context) {
 	}
 }
 
-// fights remembers when each object last drifted, for the backoff of
-// objects that keep drifting.
-type fights struct {
-	mu        sync.Mutex
-	lastDrift map[Key]time.Time
-}
-
-func newFights() *fights { return &fights{lastDrift: map[Key]time.Time{}} }
-
-func (f *fights) drifted(key Key, at time.Time) {
-	f.mu.Lock()
-	f.lastDrift[key] = at
-	f.mu.Unlock()
-}
-
-// driftedRecently keeps an object's backoff growing while it keeps drifting.
-// An object whose window has passed is forgotten.
-func (f *fights) driftedRecently(key Key) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, ok := f.lastDrift[key]
-	if ok && time.Since(t) >= driftWindow {
-		delete(f.lastDrift, key)
-		return false
-	}
-	return ok
-}
-
 // checkDrift checks one object against what tether applied and reverts or
-// reports a difference, as one event. It returns true when the object should
-// be retried.
-func (l *Loop) checkDrift(ctx context.Context, key Key) (retry bool) {
+// reports a difference, as one event. An object another actor keeps changing
+// is reverted as the fight policy allows, and the backoff is reported once.
+func (l *Loop) checkDrift(ctx context.Context, key Key) checked {
 	unlock := l.locks.lock(key)
 	defer unlock()
 	m, mode, suspend := l.state.lookup(key)
 	if m == nil || m.body == nil || len(m.owned) == 0 || suspend {
-		return false
+		return checked{}
 	}
 	seen := time.Now()
 	d, err := l.detect(ctx, key, m)
 	if err != nil {
 		l.cfg.Log.Error("drift check failed", "object", key.String(), "err", err)
-		return true
+		return checked{failed: true}
 	}
 	if d == nil {
-		return false
+		l.fights.settled(key)
+		return checked{}
 	}
-	l.fights.drifted(key, seen)
-	ev := Event{Type: EventDrift, Time: seen, Revision: m.revision, Unit: m.unit, Object: &key, Drift: d, Action: ActionReported}
-	if mode != render.DriftReport {
-		ev.Action = ActionReverted
-		if err := l.write(ctx, "", m); err != nil {
-			ev.Action, ev.Message, retry = ActionRevertFailed, err.Error(), true
-		} else {
-			l.cfg.Metrics.observeRevert(time.Since(seen))
+	ev := Event{Type: EventDrift, Time: seen, Revision: m.revision, Unit: m.unit, Object: &key, Drift: d}
+	if mode == render.DriftReport {
+		if l.fights.firstReport(key, fingerprint(d), seen) {
+			ev.Action = ActionReported
+			l.emit(ev)
+			l.state.setDrift(m.unit, ev)
 		}
+		return checked{}
+	}
+	if wait, backoff := l.fights.decide(key, seen); wait > 0 {
+		if backoff {
+			l.fightStarted(ev, wait)
+		}
+		return checked{wait: wait}
+	}
+	return l.revert(ctx, m, ev)
+}
+
+// revert re-applies what tether applied last and emits the drift with what
+// came of it.
+func (l *Loop) revert(ctx context.Context, m *member, ev Event) checked {
+	ev.Action = ActionReverted
+	err := l.write(ctx, "", m)
+	if err != nil {
+		ev.Action, ev.Message = ActionRevertFailed, err.Error()
+	} else {
+		l.fights.reverted(m.key, time.Now())
+		l.cfg.Metrics.observeRevert(time.Since(ev.Time))
 	}
 	l.emit(ev)
 	l.state.setDrift(m.unit, ev)
-	return retry
+	return checked{failed: err != nil}
+}
+
+// fightStarted reports, once per fight, that tether slows down its reverts
+// of an object another actor keeps changing.
+func (l *Loop) fightStarted(ev Event, wait time.Duration) {
+	manager := ev.Drift.Manager
+	if manager == "" {
+		manager = "another actor"
+	}
+	fields := "the object"
+	if len(ev.Drift.Changes) > 0 {
+		fields = ev.Drift.Changes[0].Path
+		if n := len(ev.Drift.Changes) - 1; n > 0 {
+			fields += fmt.Sprintf(" (and %d more fields)", n)
+		}
+	}
+	ev.Type = EventFight
+	ev.Message = fmt.Sprintf("tether and %s are fighting over %s of %s: tether reverts it every %s at most, "+
+		"doubling up to %s, until %s stops; Git's value wins then", manager, fields, ev.Object, wait.Round(time.Millisecond),
+		l.fights.policy.Max, manager)
+	l.emit(ev)
+	l.state.setFight(ev.Unit, ev)
+}
+
+// fingerprint identifies a drift by what changed, to whom: the same drift
+// seen again is not reported again.
+func fingerprint(d *Drift) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%t|%s", d.Deleted, d.Manager)
+	for _, c := range d.Changes {
+		fmt.Fprintf(&b, "|%s=%v", c.Path, c.Live)
+	}
+	return b.String()
 }
 
 // detect compares the live object with what was applied. The cache's digest

@@ -80,6 +80,7 @@ type unitState struct {
 	health    Health
 	lastError string
 	lastDrift *Event
+	lastFight *Event
 }
 
 // state is shared by the loop (writer), the drift workers and the watch
@@ -223,6 +224,15 @@ func (s *state) setHealth(name string, h Health) bool {
 		u.health = h
 	}
 	return u != nil
+}
+
+// setFight records the last fight of a unit for /status.
+func (s *state) setFight(name string, ev Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.units[name]; u != nil {
+		u.lastFight = &ev
+	}
 }
 
 // setDrift records the last drift event of a unit for /status.

@@ -42,6 +42,7 @@ type UnitStatus struct {
 	LastApplied     string       `json:"lastAppliedRevision,omitempty"`
 	LastError       string       `json:"lastError,omitempty"`
 	LastDrift       *DriftStatus `json:"lastDrift,omitempty"`
+	LastFight       *DriftStatus `json:"lastFight,omitempty"`
 	Objects         []string     `json:"objects"`
 	DriftMode       string       `json:"drift,omitempty"`
 	Suspended       bool         `json:"suspended,omitempty"`
@@ -54,7 +55,8 @@ type DriftStatus struct {
 	Fields  []string  `json:"fields,omitempty"`
 	Deleted bool      `json:"deleted,omitempty"`
 	Manager string    `json:"manager,omitempty"`
-	Action  string    `json:"action"`
+	Action  string    `json:"action,omitempty"`
+	Message string    `json:"message,omitempty"`
 	Time    time.Time `json:"time"`
 }
 
@@ -81,14 +83,21 @@ func (l *Loop) unitStatus(name string) UnitStatus {
 		}
 		us.Objects = append(us.Objects, m.key.String())
 	}
-	if ev := st.lastDrift; ev != nil && ev.Drift != nil {
-		ds := &DriftStatus{Object: ev.Drift.Object.String(), Deleted: ev.Drift.Deleted, Manager: ev.Drift.Manager, Action: string(ev.Action), Time: ev.Time}
-		for _, c := range ev.Drift.Changes {
-			ds.Fields = append(ds.Fields, c.Path)
-		}
-		us.LastDrift = ds
-	}
+	us.LastDrift, us.LastFight = driftStatus(st.lastDrift), driftStatus(st.lastFight)
 	return us
+}
+
+// driftStatus is a drift or fight event as /status shows it.
+func driftStatus(ev *Event) *DriftStatus {
+	if ev == nil || ev.Drift == nil {
+		return nil
+	}
+	ds := &DriftStatus{Object: ev.Drift.Object.String(), Deleted: ev.Drift.Deleted, Manager: ev.Drift.Manager,
+		Action: string(ev.Action), Message: ev.Message, Time: ev.Time}
+	for _, c := range ev.Drift.Changes {
+		ds.Fields = append(ds.Fields, c.Path)
+	}
+	return ds
 }
 
 // StatusHandler serves Status as JSON.

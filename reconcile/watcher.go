@@ -53,9 +53,10 @@ func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = selector
 	})
-	// A per-object exponential backoff (5 ms doubling to 30 s) means an actor
-	// fighting tether over one object is slowed down, never a hot loop; an
-	// object that stops drifting starts again at 5 ms.
+	// Watch events are queued as they come (Add): how often one object may be
+	// reverted is the fight policy's business. The rate limiter only spaces
+	// out retries after a failed check or revert: 5 ms doubling to 30 s,
+	// forgotten after the next success.
 	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[Key](5*time.Millisecond, 30*time.Second)
 	return &Watcher{
 		factory:  factory,
@@ -133,11 +134,8 @@ func (w *Watcher) onUpdate(oldObj, newObj any) {
 	if !ok1 || !ok2 {
 		return
 	}
-	switch {
-	case o.tether != n.tether:
+	if o.tether != n.tether || o.health != n.health {
 		w.enqueue(n)
-	case o.health != n.health:
-		w.queue.Add(n.key)
 	}
 }
 
@@ -164,7 +162,7 @@ func (w *Watcher) enqueue(obj any) {
 	if m, _, _ := w.state.lookup(lo.key); m == nil {
 		return
 	}
-	w.queue.AddRateLimited(lo.key)
+	w.queue.Add(lo.key)
 }
 
 // resync queues every managed object for a drift check; a periodic full check
@@ -187,6 +185,9 @@ func (w *Watcher) done(key Key) { w.queue.Done(key) }
 
 // retry queues key again with its per-object backoff.
 func (w *Watcher) retry(key Key) { w.queue.AddRateLimited(key) }
+
+// later queues key after wait, unless it is queued sooner.
+func (w *Watcher) later(key Key, wait time.Duration) { w.queue.AddAfter(key, wait) }
 
 // forget resets key's per-object backoff.
 func (w *Watcher) forget(key Key) { w.queue.Forget(key) }

@@ -54,6 +54,8 @@ func eventMessage(ev reconcile.Event) (string, slog.Level) {
 			return "revert failed", slog.LevelError
 		}
 		return "drift detected", slog.LevelWarn
+	case reconcile.EventFight:
+		return "drift fight", slog.LevelWarn
 	case reconcile.EventPruneBlocked:
 		return "prune blocked", slog.LevelWarn
 	case reconcile.EventPruneFailed:

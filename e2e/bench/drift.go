@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,8 +122,42 @@ func (b *bench) reverts(ctx context.Context, _ string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	fmt.Printf("## drift revert latency, %d trials on random Deployments (patch response -> watch sees the desired image)\n", b.o.trials)
-	fmt.Printf("p50 %.1f ms, p99 %.1f ms, max %.1f ms\n\n", percentile(lat, 50), percentile(lat, 99), percentile(lat, 100))
+	fmt.Printf("p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", percentile(lat, 50), percentile(lat, 99), percentile(lat, 100))
+	return b.repeatedReverts(ctx, w, lat)
+}
+
+// repeatedReverts drifts one Deployment again and again, b.o.repeatGap apart,
+// and prints its revert latency next to the random-object figure: a revert
+// delay that grows with each drift of the same object (issue 18) shows here.
+func (b *bench) repeatedReverts(ctx context.Context, w *watched, random []float64) error {
+	if b.o.repeat == 0 {
+		fmt.Println()
+		return nil
+	}
+	i := rand.N(b.o.models)
+	var lat []float64
+	for trial := range b.o.repeat {
+		if trial > 0 {
+			time.Sleep(b.o.repeatGap)
+		}
+		d, err := b.revert(ctx, w, i, 200000+trial)
+		if err != nil {
+			return err
+		}
+		lat = append(lat, ms(d))
+	}
+	fmt.Printf("the same Deployment drifted %d times, %s apart: p50 %.1f ms, p99 %.1f ms, max %.1f ms (random objects: p50 %.1f ms, max %.1f ms)\n",
+		b.o.repeat, b.o.repeatGap, percentile(lat, 50), percentile(lat, 99), percentile(lat, 100), percentile(random, 50), percentile(random, 100))
+	fmt.Printf("each drift in turn, ms: %s\n\n", joinMs(lat))
 	return nil
+}
+
+func joinMs(xs []float64) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return strings.Join(out, " ")
 }
 
 // stormPhase changes b.o.storm Deployments at once, b.o.storms times, 15 s

@@ -17,6 +17,8 @@ type options struct {
 	steady        time.Duration
 	interval      time.Duration
 	trials, storm int
+	repeat        int
+	repeatGap     time.Duration
 	storms        int
 	kubectl       bool
 	controllers   bool
@@ -28,6 +30,8 @@ func main() {
 	flag.DurationVar(&o.steady, "steady", time.Minute, "steady-state observation window")
 	flag.DurationVar(&o.interval, "interval", time.Minute, "tether's poll interval during the run")
 	flag.IntVar(&o.trials, "trials", 200, "drift revert trials, one object at a time")
+	flag.IntVar(&o.repeat, "repeat", 10, "drifts of one Deployment, -repeat-gap apart, after the random trials (0: none)")
+	flag.DurationVar(&o.repeatGap, "repeat-gap", 2*time.Second, "time between the drifts of -repeat")
 	flag.IntVar(&o.storm, "storm", 100, "objects changed at once in the storm")
 	flag.IntVar(&o.storms, "storms", 5, "storms, 15 s apart")
 	flag.BoolVar(&o.kubectl, "kubectl", true, "also apply the same objects with kubectl --server-side, for comparison")

@@ -12,6 +12,7 @@ const (
 	kindReverted     = "drift reverted"
 	kindReported     = "drift reported"
 	kindRevertFailed = "revert failed"
+	kindFight        = "fight"
 	kindSyncFailed   = "sync failure"
 	kindInvalid      = "invalid model"
 	kindFetchFailed  = "fetch failure"
@@ -54,6 +55,26 @@ func driftItem(ev reconcile.Event) item {
 	it.text = lines(head, fields, "fields", len(foot)+1) + "\n" + foot
 	it.line = fmt.Sprintf("drift %s on %s (%s) by %s, revision %s", action, escape(obj.String()),
 		escape(truncate(diffString(d, "→"), 300)), escape(orUnknown(d.Manager)), ev.Revision)
+	return it
+}
+
+// fightItem reports, once per fight, that another actor keeps undoing
+// tether's reverts of an object and that tether slows down.
+func fightItem(ev reconcile.Event) item {
+	d := ev.Drift
+	manager := "another actor"
+	if d.Manager != "" {
+		manager = code(d.Manager)
+	}
+	head := fmt.Sprintf(":crossed_swords: *tether and %s are fighting* over *%s %s*", manager, d.Object.Kind, escape(namespaced(d.Object)))
+	if ev.Unit != "" {
+		head += " · model " + code(ev.Unit)
+	}
+	foot := "tether keeps reverting, less and less often, until the other side stops; then Git's value wins. " +
+		"Stop the other writer, or change the model in Git · revision " + code(shortRev(ev.Revision))
+	it := item{sev: sevBlocked, kind: kindFight}
+	it.text = lines(head, changeLines(d), "fields", len(foot)+1) + "\n" + foot
+	it.line = escape(truncate(ev.Message, 300))
 	return it
 }
 

@@ -94,6 +94,11 @@ func itemOf(ev reconcile.Event) (item, bool) {
 			return item{}, false
 		}
 		return driftItem(ev), true
+	case reconcile.EventFight:
+		if ev.Drift == nil {
+			return item{}, false
+		}
+		return fightItem(ev), true
 	case reconcile.EventSyncFailed, reconcile.EventModelInvalid, reconcile.EventFetchFailed, reconcile.EventVerificationFailed:
 		return failureItem(ev), true
 	case reconcile.EventPruneBlocked:
@@ -132,7 +137,7 @@ func plural(n int, kind string) string {
 }
 
 var plurals = map[string]string{
-	kindReverted: "drifts reverted", kindReported: "drifts reported", kindRevertFailed: "reverts failed",
+	kindReverted: "drifts reverted", kindReported: "drifts reported", kindRevertFailed: "reverts failed", kindFight: "fights",
 	kindSyncFailed: "sync failures", kindInvalid: "invalid models", kindFetchFailed: "fetch failures", kindUnverified: "unverified commits",
 	kindPruneBlocked: "prunes blocked", kindApplied: "revisions applied", kindDigest: "drift digests",
 }

@@ -15,7 +15,7 @@ import (
 
 // The categories --notify-on chooses from.
 const (
-	CategoryDrift   = "drift"   // Drift, whatever tether did about it
+	CategoryDrift   = "drift"   // Drift, whatever tether did about it, and Fight
 	CategoryFailure = "failure" // SyncFailed, ModelInvalid, FetchFailed, VerificationFailed
 	CategoryPrune   = "prune"   // PruneBlocked
 )
@@ -114,7 +114,7 @@ func (p *Pipeline) Sink(ev reconcile.Event) {
 // wanted applies --notify-on and --notify-success.
 func (p *Pipeline) wanted(ev reconcile.Event) bool {
 	switch ev.Type {
-	case reconcile.EventDrift:
+	case reconcile.EventDrift, reconcile.EventFight:
 		return p.on[CategoryDrift]
 	case reconcile.EventSyncFailed, reconcile.EventModelInvalid, reconcile.EventFetchFailed, reconcile.EventVerificationFailed:
 		return p.on[CategoryFailure]

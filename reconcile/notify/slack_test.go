@@ -50,6 +50,12 @@ func TestSlackMessages(t *testing.T) {
 			[]string{"…`"}, []string{strings.Repeat("--flag ", 20)}},
 		{"500 fields capped", []reconcile.Event{driftEvent(deployment("a"), "reverted", many...)},
 			[]string{"more fields_"}, nil},
+		{"fight", []reconcile.Event{func() reconcile.Event {
+			ev := driftEvent(deployment("fraud-detector"), "", change("spec.replicas", int64(2), int64(9)))
+			ev.Type, ev.Message = reconcile.EventFight, "tether and kubectl-edit are fighting over spec.replicas"
+			return ev
+		}()},
+			[]string{":crossed_swords:", "1 fight", "tether and `kubectl-edit` are fighting* over *Deployment ml/fraud-detector*", "`spec.replicas`: `2` → `9`", "Git's value wins"}, nil},
 		{"sync failure", []reconcile.Event{{Type: reconcile.EventSyncFailed, Revision: revision, Unit: "fraud-detector", Message: "Deployment/ml/fraud: apply: admission webhook denied <x>"}},
 			[]string{":rotating_light:", "Sync failed", "model `fraud-detector`", "admission webhook denied <x>"}, nil},
 		{"invalid model", []reconcile.Event{{Type: reconcile.EventModelInvalid, Revision: revision, Unit: "churn", Message: "models/churn/model.yaml:7: spec.image: required"}},
