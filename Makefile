@@ -4,6 +4,8 @@ GO ?= go
 CLUSTER_DIR ?= .cache/cluster
 LOCALCLUSTER := $(GO) run ./e2e/cluster/cmd/localcluster
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
 .PHONY: all build test unit e2e vet cluster-build cluster-up cluster-down demo bench clean
 
@@ -14,7 +16,7 @@ all: build
 # linker then keeps every function and exports its symbols, which doubles the
 # memory the binary's own pages take (about 60 MiB resident instead of 28).
 build:
-	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/tether ./cmd/tether
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)" -o bin/tether ./cmd/tether
 
 ## test: vet, unit tests and end-to-end tests against the local control plane
 # reconcile and e2e packages each start their own control plane; -p 1 runs the

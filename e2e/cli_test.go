@@ -30,7 +30,7 @@ func TestBadInvocation(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown flag", []string{"run", "--repo", repo.Dir, "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
+		{"unknown flag", []string{"run", "--repo", repo.Dir, "--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{"unreadable kubeconfig", []string{"run", "--repo", repo.Dir, "--kubeconfig", junk}, "--kubeconfig " + junk},
 		{"missing kubeconfig", []string{"run", "--repo", repo.Dir, "--kubeconfig", "/does/not/exist"}, "--kubeconfig /does/not/exist"},
 		{"repo path that does not exist", []string{"run", "--repo", "/does/not/exist", "--kubeconfig", cluster.Shared().Kubeconfig}, "repository /does/not/exist does not exist"},

@@ -3,16 +3,25 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// commands are the constructors of tether's commands. A new command is one
+// file with its constructor, listed here; help, completion, the environment
+// variables and the help golden test pick it up from the tree.
+var commands = []func() *cobra.Command{
+	newRunCommand,
+	newRenderCommand,
+	newValidateCommand,
+	newVersionCommand,
+}
 
 // usageError is a mistake in how tether was invoked: one line on stderr, exit 2.
 type usageError struct{ msg string }
@@ -26,40 +35,128 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
-const usage = `usage: tether <command> [flags]
+// ranError marks an error a command's body returned. Every other error cobra
+// returns is about the invocation (unknown command or flag, bad value, missing
+// flag or argument) and exits 2.
+type ranError struct{ err error }
 
-commands:
-  run       reconcile a models repository into the cluster (the daemon)
-  render    print the objects a models repository renders to
-  validate  check every model spec and print all errors
-  version   print the version`
+func (e ranError) Error() string { return e.err.Error() }
+func (e ranError) Unwrap() error { return e.err }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(report(err, os.Stderr))
 }
 
-func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// execute runs the command args name. It returns the command's own error as
+// is, and any mistake in the invocation as a usageError.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	var ran ranError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ran):
+		return ran.err
+	case errors.As(err, new(usageError)):
+		return err
+	}
+	return usageError{commandPrefix(cmd) + err.Error()}
+}
+
+// newRootCommand builds tether's command tree writing to stdout and stderr
+// (set first: cobra's completion command keeps the writer it sees).
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tether",
+		Short: "GitOps for machine-learning models on Kubernetes",
+		Long: `tether keeps one folder per model in a Git repository, renders each into training and serving
+resources, server-side applies them, and reverts drift within a second.`,
+		Example: `  tether run --repo https://git.example.com/ml/models.git --kubeconfig ~/.kube/config
+  tether render ./models-repo --model fraud-detector
+  tether validate ./models-repo`,
+		Args:              unknownCommand,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) },
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{commandPrefix(cmd) + err.Error()} })
+	root.SetUsageFunc(writeUsage)
+	for _, newCommand := range commands {
+		cmd := newCommand()
+		cmd.Flags().SortFlags = false
+		root.AddCommand(cmd)
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	markRan(root)
+	return root
+}
+
+// markRan wraps the body of cmd and of every command below it, so that
+// execute tells the body's errors from cobra's. A command that only groups
+// others (tether completion) gets a body that asks for one of them: cobra
+// would print help and exit 0.
+func markRan(cmd *cobra.Command) {
+	if !cmd.Runnable() && cmd.HasSubCommands() {
+		cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+			return usagef("%smissing command (see '%s --help')", commandPrefix(cmd), cmd.CommandPath())
+		}
+	} else if body := cmd.RunE; body != nil {
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := body(cmd, args); err != nil {
+				return ranError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markRan(sub)
+	}
+}
+
+// unknownCommand is the root's argument check: any argument names a command
+// that does not exist.
+func unknownCommand(root *cobra.Command, args []string) error {
 	if len(args) == 0 {
-		return usagef("missing command\n%s", usage)
+		return nil
 	}
-	switch args[0] {
-	case "run":
-		return runCommand(ctx, args[1:], stderr)
-	case "render":
-		return renderCommand(args[1:], stdout)
-	case "validate":
-		return validateCommand(args[1:], stdout)
-	case "version":
-		_, err := fmt.Fprintln(stdout, "tether", version)
-		return err
-	case "-h", "--help", "help":
-		_, err := fmt.Fprintln(stdout, usage)
-		return err
+	msg := fmt.Sprintf("unknown command %q (see 'tether --help')", args[0])
+	if s := root.SuggestionsFor(args[0]); len(s) > 0 {
+		msg = fmt.Sprintf("unknown command %q; did you mean %q?", args[0], s[0])
 	}
-	return usagef("unknown command %q\n%s", args[0], usage)
+	return usageError{msg}
+}
+
+// noArgs is the argument check of commands that take none.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%sunexpected argument %q", commandPrefix(cmd), args[0])
+	}
+	return nil
+}
+
+// maxOneDir is the argument check of commands that take an optional DIR.
+func maxOneDir(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usagef("%sexpected at most one directory, got %d arguments", commandPrefix(cmd), len(args))
+	}
+	return nil
+}
+
+// commandPrefix is "run: " for `tether run`, "" for tether itself.
+func commandPrefix(cmd *cobra.Command) string {
+	if cmd == nil || !cmd.HasParent() {
+		return ""
+	}
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") + ": "
 }
 
 // report prints err (if any) and returns the process exit code.
@@ -77,18 +174,4 @@ func report(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "tether:", err)
 	return 1
-}
-
-// parseFlags parses args with fs, turning flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return exitCode(0)
-		}
-		return usagef("%s: %v", fs.Name(), err)
-	}
-	return nil
 }

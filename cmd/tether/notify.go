@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
 
 	"github.com/tether-ml/tether/reconcile"
 	"github.com/tether-ml/tether/reconcile/notify"
@@ -21,14 +21,16 @@ type notifyFlags struct {
 	batchWindow                  time.Duration
 }
 
-func (n *notifyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&n.slackURLFile, "slack-webhook-url-file", "", "file holding a Slack incoming-webhook URL (a mounted Secret; never logged)")
-	fs.StringVar(&n.webhookURLFile, "webhook-url-file", "", "file holding the URL of a generic JSON webhook that receives the same events")
-	fs.StringVar(&n.cluster, "cluster-name", "", "name of this cluster in notifications")
-	fs.StringVar(&n.on, "notify-on", strings.Join(notify.Categories, ","), "events to notify: a comma-separated list of drift, failure, prune")
-	fs.BoolVar(&n.success, "notify-success", false, "also notify a summary of each applied revision")
-	fs.StringVar(&n.digestSchedule, "digest-schedule", "", `5-field cron schedule of a drift digest, e.g. "0 9 * * 1-5" (default: none)`)
+func (n *notifyFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&n.slackURLFile, "slack-webhook-url-file", "", "`FILE` holding a Slack incoming-webhook URL (a mounted Secret; never logged; re-read when it changes)")
+	fs.StringVar(&n.webhookURLFile, "webhook-url-file", "", "`FILE` holding the URL of a generic webhook that receives the same events as JSON")
+	fs.StringVar(&n.cluster, "cluster-name", "", "name of this cluster in every message")
+	fs.StringVar(&n.on, "notify-on", strings.Join(notify.Categories, ","), "events to post: a comma-separated list of drift, failure (sync failures, invalid models, failed fetches, unverified commits) and prune (blocked mass deletions)")
+	fs.BoolVar(&n.success, "notify-success", false, "also post a summary of each applied revision")
+	fs.StringVar(&n.digestSchedule, "digest-schedule", "", `5-field cron schedule (robfig/cron: CRON_TZ= and @daily work) of a digest of drift per model and the most changed objects, e.g. "0 9 * * 1-5" (default: no digest)`)
 	fs.DurationVar(&n.batchWindow, "notify-batch-window", 5*time.Second, "longest time events are collected into one message")
+	setGroup(fs, groupNotifications, "slack-webhook-url-file", "webhook-url-file", "cluster-name", "notify-on", "notify-success",
+		"digest-schedule", "notify-batch-window")
 }
 
 // check validates the flags; the URL files are read when the daemon starts.

@@ -3,54 +3,83 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tether-ml/tether/render"
 )
 
-func renderFlags(name string, args []string) (dir string, opts render.Options, model string, err error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.StringVar(&opts.DefaultNamespace, "default-namespace", "default", "namespace for models that name none (tether.yaml's defaultNamespace wins)")
-	fs.BoolVar(&opts.RequireDigest, "require-digest", false, "require images pinned by digest (on if tether.yaml says so)")
-	if name == "render" {
-		fs.StringVar(&model, "model", "", "render only this model (or bundle)")
-	}
-	if err = parseFlags(fs, interleave(args)); err != nil {
-		return
-	}
-	if fs.NArg() > 1 {
-		err = usagef("%s: expected at most one directory, got %d arguments", name, fs.NArg())
-		return
-	}
-	dir = "."
-	if fs.NArg() == 1 {
-		dir = fs.Arg(0)
-	}
+// renderOptions are the flags render and validate share.
+func renderOptions(cmd *cobra.Command, opts *render.Options) {
+	fs := cmd.Flags()
+	fs.StringVar(&opts.DefaultNamespace, "default-namespace", "default", "namespace of models that name none (tether.yaml's defaultNamespace wins)")
+	fs.BoolVar(&opts.RequireDigest, "require-digest", false, "make models whose images are not pinned by @sha256: digest invalid (also on when tether.yaml sets requireDigest)")
+	setGroup(fs, groupModels, "default-namespace", "require-digest")
 	opts.DefaultDrift = render.DriftRevert
-	return
-}
-
-// interleave moves a leading positional DIR after the flags, so both
-// `tether render DIR --model x` and `tether render --model x DIR` work.
-func interleave(args []string) []string {
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		return append(append([]string{}, args[1:]...), args[0])
+	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
 	}
-	return args
 }
 
-// renderCommand prints the YAML stream of every bundle and model (or one), in
-// the deterministic order tether applies them. If any of them is invalid it
+func newRenderCommand() *cobra.Command {
+	var opts render.Options
+	var model string
+	cmd := &cobra.Command{
+		Use:   "render [DIR]",
+		Short: "Print the objects a models repository renders to",
+		Long: `Render every bundle and model of the models repository in DIR (default: the current directory)
+offline, and print the YAML stream in the order tether applies it. If any selected model is invalid,
+nothing is printed and the command exits 1 with every error, so a pipe into kubectl never applies
+half a repository.`,
+		Example: `  tether render ./models-repo
+  tether render ./models-repo --model fraud-detector`,
+		Args: maxOneDir,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return renderRepository(repoDir(args), opts, model, cmd.OutOrStdout())
+		},
+	}
+	renderOptions(cmd, &opts)
+	cmd.Flags().StringVar(&model, "model", "", "render only the model (or bundle) called `NAME`")
+	setGroup(cmd.Flags(), groupModels, "model")
+	return cmd
+}
+
+func newValidateCommand() *cobra.Command {
+	var opts render.Options
+	cmd := &cobra.Command{
+		Use:   "validate [DIR]",
+		Short: "Check every model spec and print all errors",
+		Long: `Check tether.yaml, every bundle and every model of the models repository in DIR (default: the
+current directory) offline. Every problem is printed as file:line: field: what is wrong and what was
+expected, warnings (such as images not pinned by digest) too. Exits 1 on any error, 0 when all are
+valid.`,
+		Example: `  tether validate ./models-repo
+  tether validate --require-digest ./models-repo`,
+		Args: maxOneDir,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return validateRepository(repoDir(args), opts, cmd.OutOrStdout())
+		},
+	}
+	renderOptions(cmd, &opts)
+	return cmd
+}
+
+// repoDir is the directory argument of render and validate.
+func repoDir(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}
+
+// renderRepository prints the YAML stream of every bundle and model (or one),
+// in the deterministic order tether applies them. If any of them is invalid it
 // prints nothing and fails with every error, so a pipe into kubectl never
 // applies half a repository.
-func renderCommand(args []string, stdout io.Writer) error {
-	dir, opts, model, err := renderFlags("render", args)
-	if err != nil {
-		return err
-	}
+func renderRepository(dir string, opts render.Options, model string, stdout io.Writer) error {
 	res, err := render.Repository(dir, opts)
 	if err != nil {
 		return fmt.Errorf("%s is invalid:\n%w", render.SettingsFile, err)
@@ -87,13 +116,9 @@ func selectUnit(units []render.Unit, name string) []render.Unit {
 	return nil
 }
 
-// validateCommand prints every problem of tether.yaml, every bundle and every
-// model (warnings too) and exits 1 on any error, 0 when all are valid.
-func validateCommand(args []string, stdout io.Writer) error {
-	dir, opts, _, err := renderFlags("validate", args)
-	if err != nil {
-		return err
-	}
+// validateRepository prints every problem of tether.yaml, every bundle and
+// every model (warnings too) and exits 1 on any error, 0 when all are valid.
+func validateRepository(dir string, opts render.Options, stdout io.Writer) error {
 	res, err := render.Repository(dir, opts)
 	if err != nil {
 		fmt.Fprintln(stdout, err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,16 +10,20 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tether-ml/tether/reconcile"
+	"github.com/tether-ml/tether/reconcile/notify"
 	"github.com/tether-ml/tether/render"
 )
 
@@ -37,47 +40,109 @@ type runFlags struct {
 	notify                                   notifyFlags
 }
 
-func parseRunFlags(args []string) (*runFlags, error) {
+const runExample = `  # Track a branch over HTTPS
+  tether run --repo https://git.example.com/ml/models.git --branch main --interval 1m \
+    --kubeconfig ~/.kube/config --default-namespace ml
+
+  # A token, push webhooks and signed commits
+  tether run --repo https://git.example.com/ml/models.git --branch main --interval 5m \
+    --git-username tether --git-password-file /etc/tether/git/token \
+    --webhook-secret-file /etc/tether/webhook/secret --verify-commits --trusted-keys-file /etc/tether/keys
+
+  # A tag over SSH
+  tether run --repo git@github.com:ml/models.git --tag v1.2 \
+    --git-ssh-key-file /etc/tether/git/id_ed25519 --git-known-hosts-file /etc/tether/git/known_hosts
+
+  # Drift reports to Slack, with a digest on weekday mornings
+  tether run --repo https://git.example.com/ml/models.git --slack-webhook-url-file /etc/tether/slack/url \
+    --cluster-name prod --notify-on drift,failure,prune --digest-schedule "0 9 * * 1-5"
+
+  # The same settings from the environment
+  TETHER_REPO=https://git.example.com/ml/models.git TETHER_INTERVAL="*/5 * * * *" tether run`
+
+func newRunCommand() *cobra.Command {
 	f := &runFlags{}
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.StringVar(&f.repo, "repo", "", "models repository: https://, ssh://, git@host:path, file:// or a local path")
-	fs.StringVar(&f.branch, "branch", "main", "branch to track")
-	fs.StringVar(&f.path, "path", "", "subfolder of the repository holding models/")
-	fs.StringVar(&f.interval, "interval", "1m", "poll period: a duration (30s) or @every <duration>")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config)")
-	fs.StringVar(&f.defaultNamespace, "default-namespace", "default", "namespace for models that name none")
-	fs.StringVar(&f.drift, "drift", render.DriftRevert, "default drift mode: revert or report")
-	fs.BoolVar(&f.requireDigest, "require-digest", false, "require images pinned by digest")
-	fs.StringVar(&f.listen, "listen", ":8080", "address for /healthz and /readyz")
-	fs.StringVar(&f.logFormat, "log-format", "auto", "auto, text or json")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.workDir, "work-dir", "", "directory for the working clone (default: a temporary directory)")
-	f.git.register(fs)
+	cmd := &cobra.Command{
+		Use:   "run --repo URL",
+		Short: "Reconcile a models repository into the cluster (the daemon)",
+		Long: `Run the daemon: poll the models repository (or wait for a push webhook), render every model,
+server-side apply what changed, prune what left Git, and revert drift within a second.
+
+An invalid model is reported and skipped; its live objects stay as last applied. A revision that
+would delete more than --max-prune prunes nothing until tether.yaml sets allowMassPrune: true or
+--max-prune is raised. On --listen tether serves /healthz, /readyz, /status, /metrics and, with
+--webhook-secret-file, POST /hooks/git.`,
+		Example: runExample,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			return runDaemon(cmd.Context(), f, cmd.ErrOrStderr())
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func (f *runFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.repo, "repo", "", "models repository `URL`: https://, http://, ssh://, git@host:path, file:// or a local path")
+	fs.StringVar(&f.branch, "branch", "main", "branch to track (and, with --commit, to find the commit on)")
+	f.git.registerRef(fs)
+	fs.StringVar(&f.path, "path", "", "subfolder of the repository that holds models/; a revision without it is refused")
+	fs.StringVar(&f.interval, "interval", "1m", "when to poll the remote: a duration (30s), @every <duration>, a descriptor such as @hourly, or a 5-field cron spec (*/5 * * * *, local time unless CRON_TZ=<zone>); failed fetches back off up to one period")
+	f.git.registerAuth(fs)
+	fs.StringVar(&f.workDir, "work-dir", "", "`DIR` for the working clone, created if missing (default: a temporary directory removed at exit)")
+	setGroup(fs, groupGit, "repo", "branch", "tag", "commit", "path", "interval", "work-dir")
+	fs.StringVar(&f.defaultNamespace, "default-namespace", "default", "namespace of models that name none (tether.yaml's defaultNamespace wins; it must exist)")
+	fs.BoolVar(&f.requireDigest, "require-digest", false, "make models whose images are not pinned by @sha256: digest invalid (also on when tether.yaml sets requireDigest)")
+	setGroup(fs, groupModels, "default-namespace", "require-digest")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: the in-cluster service account)")
+	fs.StringVar(&f.inventoryNamespace, "inventory-namespace", "", "namespace of the inventory ConfigMaps that record what tether applied (default: --default-namespace; it must exist)")
+	setGroup(fs, groupCluster, "kubeconfig", "inventory-namespace")
+	fs.StringVar(&f.drift, "drift", render.DriftRevert, "drift mode of models whose spec and tether.yaml set none: revert (re-apply at once) or report (only report)")
+	fs.DurationVar(&f.resync, "resync", 10*time.Minute, "period of a full drift check of every managed object, from the watch cache (0 disables)")
+	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git (--prune=false turns pruning off)")
+	fs.StringVar(&f.maxPrune, "max-prune", "50%", "most deletions one revision may make: a share of the managed objects (never blocking fewer than 10 deletions) or a count; a revision over it prunes nothing")
+	setGroup(fs, groupDrift, "drift", "resync", "prune", "max-prune")
 	f.notify.register(fs)
-	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git")
-	fs.StringVar(&f.maxPrune, "max-prune", "50%", "most deletions one revision may make: a share of managed objects (never blocking fewer than 10) or a count")
-	fs.StringVar(&f.inventoryNamespace, "inventory-namespace", "", "namespace of the inventory ConfigMaps (default: --default-namespace)")
-	fs.DurationVar(&f.resync, "resync", 10*time.Minute, "period of a full drift check of every object (0 disables)")
-	fs.StringVar(&f.memoryLimit, "memory-limit", "192Mi", "soft limit for the Go heap (GOMEMLIMIT wins when set); 0 disables")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
+	fs.StringVar(&f.listen, "listen", ":8080", "`ADDR` serving /healthz, /readyz, /status, /metrics and (with --webhook-secret-file) POST /hooks/git")
+	fs.StringVar(&f.git.webhookSecretFile, "webhook-secret-file", "", "`FILE` holding the push webhook secret; enables POST /hooks/git (GitHub, GitLab or generic HMAC signatures; others get 401)")
+	fs.StringVar(&f.memoryLimit, "memory-limit", "192Mi", "soft limit for the Go heap, so memory returns to it after a cold apply's peak (GOMEMLIMIT wins; 0 disables)")
+	setGroup(fs, groupServer, "listen", "webhook-secret-file", "memory-limit")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (text on a terminal, json otherwise), text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "least severe level logged: debug, info, warn or error")
+	setGroup(fs, groupLogging, "log-format", "log-level")
+	f.complete(cmd)
+}
+
+// complete registers shell completion of the flags' values.
+func (f *runFlags) complete(cmd *cobra.Command) {
+	if err := cmd.MarkFlagRequired("repo"); err != nil {
+		panic(err)
 	}
-	if fs.NArg() > 0 {
-		return nil, usagef("run: unexpected argument %q", fs.Arg(0))
-	}
-	if f.repo == "" {
-		return nil, usagef("run: --repo is required")
-	}
+	registerCompletion(cmd, "drift", completeWords(render.DriftRevert, render.DriftReport))
+	registerCompletion(cmd, "log-format", completeWords("auto", "text", "json"))
+	registerCompletion(cmd, "log-level", completeWords("debug", "info", "warn", "error"))
+	registerCompletion(cmd, "notify-on", completeWords(notify.Categories...))
+	_ = cmd.MarkFlagDirname("work-dir")
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if strings.HasSuffix(fl.Name, "-file") || fl.Name == "kubeconfig" {
+			_ = cmd.MarkFlagFilename(fl.Name)
+		}
+	})
+}
+
+// check validates what the flags' types do not, and fills derived defaults.
+func (f *runFlags) check() error {
 	if f.drift != render.DriftRevert && f.drift != render.DriftReport {
-		return nil, usagef("run: --drift %q: expected revert or report", f.drift)
+		return usagef("run: --drift %q: expected revert or report", f.drift)
 	}
 	if f.inventoryNamespace == "" {
 		f.inventoryNamespace = f.defaultNamespace
 	}
-	if err := f.notify.check(); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return f.notify.check()
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
@@ -101,11 +166,8 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-func runCommand(ctx context.Context, args []string, stderr io.Writer) error {
-	f, err := parseRunFlags(args)
-	if err != nil {
-		return err
-	}
+// runDaemon wires source, render and reconcile and runs the loop until ctx ends.
+func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	schedule, interval, err := parseInterval(f.interval)
 	if err != nil {
 		return err

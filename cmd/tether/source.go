@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/tether-ml/tether/source"
 )
@@ -20,19 +21,25 @@ type sourceFlags struct {
 	trustedKeysFile, webhookSecretFile            string
 }
 
-func (s *sourceFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.tag, "tag", "", "track this tag instead of the --branch head")
-	fs.StringVar(&s.commit, "commit", "", "pin this full commit SHA (on --branch); nothing is polled")
-	fs.StringVar(&s.username, "git-username", "", "HTTPS basic-auth user (default git when only --git-password-file is set)")
-	fs.StringVar(&s.passwordFile, "git-password-file", "", "file holding the HTTPS password or access token")
-	fs.StringVar(&s.caFile, "git-ca-file", "", "PEM CA bundle trusted for the HTTPS remote, besides the system roots")
-	fs.StringVar(&s.sshKeyFile, "git-ssh-key-file", "", "file holding the SSH private key")
-	fs.StringVar(&s.sshPassphraseFile, "git-ssh-passphrase-file", "", "file holding the SSH private key's passphrase")
-	fs.StringVar(&s.knownHostsFile, "git-known-hosts-file", "", "known_hosts file the SSH host key must match (required for SSH)")
-	fs.BoolVar(&s.insecureSkipHostKeyCheck, "git-insecure-skip-host-key-check", false, "accept any SSH host key (insecure: anyone on the path can serve manifests)")
-	fs.BoolVar(&s.verifyCommits, "verify-commits", false, "apply only heads signed by a key in --trusted-keys-file")
-	fs.StringVar(&s.trustedKeysFile, "trusted-keys-file", "", "armored OpenPGP public keys and/or SSH allowed_signers lines")
-	fs.StringVar(&s.webhookSecretFile, "webhook-secret-file", "", "file holding the push webhook secret; enables POST /hooks/git")
+// registerRef registers the flags that choose the revision besides --branch.
+func (s *sourceFlags) registerRef(fs *pflag.FlagSet) {
+	fs.StringVar(&s.tag, "tag", "", "track this tag instead of the --branch head (followed when it moves; annotated tags resolve to their commit)")
+	fs.StringVar(&s.commit, "commit", "", "deploy this full commit SHA, looked up on --branch: fetched once, never polled")
+}
+
+// registerAuth registers the flags that reach the remote and trust what it serves.
+func (s *sourceFlags) registerAuth(fs *pflag.FlagSet) {
+	fs.StringVar(&s.username, "git-username", "", "HTTPS basic-auth user (default: git when --git-password-file is set)")
+	fs.StringVar(&s.passwordFile, "git-password-file", "", "`FILE` holding the HTTPS password or access token; re-read when it changes")
+	fs.StringVar(&s.caFile, "git-ca-file", "", "PEM CA bundle `FILE` trusted for the HTTPS remote, besides the system roots")
+	fs.StringVar(&s.sshKeyFile, "git-ssh-key-file", "", "`FILE` holding the SSH private key (OpenSSH or PEM); the user comes from the URL (default git)")
+	fs.StringVar(&s.sshPassphraseFile, "git-ssh-passphrase-file", "", "`FILE` holding the passphrase of an encrypted --git-ssh-key-file")
+	fs.StringVar(&s.knownHostsFile, "git-known-hosts-file", "", "known_hosts `FILE` the SSH host key must match (required for SSH)")
+	fs.BoolVar(&s.insecureSkipHostKeyCheck, "git-insecure-skip-host-key-check", false, "accept any SSH host key (insecure: anyone on the path can serve manifests; logged as a warning)")
+	fs.BoolVar(&s.verifyCommits, "verify-commits", false, "apply only heads signed by a key in --trusted-keys-file; an unsigned or untrusted head is refused")
+	fs.StringVar(&s.trustedKeysFile, "trusted-keys-file", "", "`FILE` of armored OpenPGP public keys and/or SSH allowed_signers lines, for --verify-commits")
+	setGroup(fs, groupGit, "git-username", "git-password-file", "git-ca-file", "git-ssh-key-file", "git-ssh-passphrase-file",
+		"git-known-hosts-file", "git-insecure-skip-host-key-check", "verify-commits", "trusted-keys-file")
 }
 
 // newSource builds the Git source of `tether run`.
