@@ -36,7 +36,7 @@ func buildBundle(dir, bundlePath, namespace string) ([]*unstructured.Unstructure
 	if len(s.errs) > 0 {
 		return nil, s.warnings, s.errs
 	}
-	objs, err := build(t.fs, memPath(bundlePath), namespace, s.deprecated)
+	objs, err := build(t.kustomizeFS(), memPath(bundlePath), namespace, s.deprecated)
 	if err != nil {
 		return nil, s.warnings, Errors{{File: t.kustomizationIn(bundlePath), Msg: err.Error()}}
 	}

@@ -29,6 +29,8 @@ type tree struct {
 	fs      filesys.FileSystem
 	copied  map[string]bool  // folders copied, relative slash paths
 	skipped map[string]int64 // files too large to copy, with their size
+	checked map[string]bool  // files checked for YAML aliases (see aliases.go)
+	data    map[string]bool  // generator sources: kustomize reads them as data, not YAML
 	bytes   int64
 }
 
@@ -40,8 +42,13 @@ func newTree(dir string) (*tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", dir, err)
 	}
-	return &tree{repo: repo, fs: filesys.MakeFsInMemory(), copied: map[string]bool{}, skipped: map[string]int64{}}, nil
+	return &tree{repo: repo, fs: filesys.MakeFsInMemory(), copied: map[string]bool{}, skipped: map[string]int64{},
+		checked: map[string]bool{}, data: map[string]bool{}}, nil
 }
+
+// kustomizeFS is the tree as kustomize builds it: files are checked for YAML
+// aliases as kustomize reads them (see guardedFS).
+func (t *tree) kustomizeFS() filesys.FileSystem { return guardedFS{FileSystem: t.fs, t: t} }
 
 // memPath is where a repository-relative slash path lives in the tree.
 func memPath(rel string) string { return "/" + rel }

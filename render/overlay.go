@@ -28,7 +28,7 @@ func overlay(dir, source string, m *Model, rendered []*unstructured.Unstructured
 	if err != nil {
 		return nil, err
 	}
-	objs, err := build(t.fs, memPath(source), m.Metadata.Namespace, s.deprecated)
+	objs, err := build(t.kustomizeFS(), memPath(source), m.Metadata.Namespace, s.deprecated)
 	if err != nil {
 		return nil, Errors{{File: t.kustomizationIn(source), Msg: err.Error()}}
 	}
@@ -89,6 +89,7 @@ func addRendered(t *tree, source, kfile string, rendered []*unstructured.Unstruc
 	if err := t.fs.WriteFile(memPath(gen), stream.Bytes()); err != nil {
 		return err
 	}
+	t.checked[gen] = true // JSON: no aliases
 	data, err := t.fs.ReadFile(memPath(kfile))
 	if err != nil {
 		return err
