@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"path"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -24,6 +25,9 @@ func LoadBundle(dir, bundlePath string, opts Options) (u Unit) {
 }
 
 func buildBundle(dir, bundlePath, namespace string) ([]*unstructured.Unstructured, []string, error) {
+	if link := firstSymlink(dir, bundlePath); link != "" {
+		return nil, nil, Errors{{File: bundlePath, Msg: fmt.Sprintf("%q is a symlink; a bundle's folder and the folders above it must be real directories (symlinks are not followed)", link)}}
+	}
 	t, err := newTree(dir)
 	if err != nil {
 		return nil, nil, err
