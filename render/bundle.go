@@ -32,11 +32,13 @@ func buildBundle(dir, bundlePath, namespace string) ([]*unstructured.Unstructure
 	if err != nil {
 		return nil, nil, err
 	}
+	defer t.release()
 	if err := t.copyDir(bundlePath); err != nil {
 		return nil, nil, Errors{asFieldError(err, bundlePath)}
 	}
 	s := newScanner(t)
 	s.scan(bundlePath, bundlePath)
+	t.complete()
 	if len(s.errs) > 0 {
 		return nil, s.warnings, s.errs
 	}
