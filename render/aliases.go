@@ -133,6 +133,7 @@ func (g guardedFS) ReadFile(name string) ([]byte, error) {
 	if fe := checkAliases(rel, data); fe != nil {
 		return nil, fe
 	}
+	g.t.checked[rel] = true // builds run one at a time (kustomizeMu)
 	return data, nil
 }
 
