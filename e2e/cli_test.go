@@ -35,16 +35,28 @@ func TestBadInvocation(t *testing.T) {
 		{"missing kubeconfig", []string{"run", "--repo", repo.Dir, "--kubeconfig", "/does/not/exist"}, "--kubeconfig /does/not/exist"},
 		{"repo path that does not exist", []string{"run", "--repo", "/does/not/exist", "--kubeconfig", cluster.Shared().Kubeconfig}, "repository /does/not/exist does not exist"},
 		{"unknown command", []string{"deploy"}, `unknown command "deploy"`},
+		// issue 11: schedules the loop would spin on, and a token in a URL that does not parse
+		{"interval that never fires", []string{"run", "--repo", repo.Dir, "--interval", "0 0 30 2 *", "--kubeconfig", cluster.Shared().Kubeconfig},
+			`--interval: poll interval "0 0 30 2 *": never fires`},
+		{"interval under a second", []string{"run", "--repo", repo.Dir, "--interval", "@every 100ms", "--kubeconfig", cluster.Shared().Kubeconfig},
+			`--interval: poll interval "@every 100ms": 100ms is under 1s`},
+		{"token in an unparsable URL", []string{"run", "--repo", "https://ghp_t0ken 5ecret@git.example.com/ml/models.git", "--kubeconfig", cluster.Shared().Kubeconfig},
+			"invalid repository URL https://***@git.example.com/ml/models.git"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			cmd := exec.Command(tetherBin, tt.args...)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang guard: a bad flag must not start the daemon
+			defer cancel()
+			cmd := exec.CommandContext(ctx, tetherBin, tt.args...)
 			cmd.Stderr = &stderr
 			err := cmd.Run()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 2 {
 				t.Fatalf("exit = %v, want code 2; stderr:\n%s", err, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "5ecret") {
+				t.Errorf("stderr shows the token: %s", stderr.String())
 			}
 			first := strings.SplitN(stderr.String(), "\n", 2)[0]
 			if !strings.HasPrefix(first, "tether: ") || !strings.Contains(first, tt.want) {

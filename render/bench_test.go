@@ -131,7 +131,12 @@ func exportTrees(b *testing.B, dir, dst string, n int) {
 	root.WriteString("resources:\n")
 	for i := range n {
 		source := path.Join(ModelsDir, benchgen.Name(i))
-		t, _, err := prepareOverlay(dir, source, renderForBench(b, dir, benchgen.Name(i)))
+		t, err := newTree(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = prepareOverlay(t, source, renderForBench(b, dir, benchgen.Name(i)))
+		t.release()
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"path"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -24,19 +25,24 @@ func LoadBundle(dir, bundlePath string, opts Options) (u Unit) {
 }
 
 func buildBundle(dir, bundlePath, namespace string) ([]*unstructured.Unstructured, []string, error) {
+	if link := firstSymlink(dir, bundlePath); link != "" {
+		return nil, nil, Errors{{File: bundlePath, Msg: fmt.Sprintf("%q is a symlink; a bundle's folder and the folders above it must be real directories (symlinks are not followed)", link)}}
+	}
 	t, err := newTree(dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer t.release()
 	if err := t.copyDir(bundlePath); err != nil {
 		return nil, nil, Errors{asFieldError(err, bundlePath)}
 	}
 	s := newScanner(t)
 	s.scan(bundlePath, bundlePath)
+	t.complete()
 	if len(s.errs) > 0 {
 		return nil, s.warnings, s.errs
 	}
-	objs, err := build(t.fs, memPath(bundlePath), namespace, s.deprecated)
+	objs, err := build(t.kustomizeFS(), memPath(bundlePath), namespace, s.deprecated)
 	if err != nil {
 		return nil, s.warnings, Errors{{File: t.kustomizationIn(bundlePath), Msg: err.Error()}}
 	}

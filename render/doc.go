@@ -15,8 +15,14 @@
 // Before it runs, every kustomization is checked: nothing outside the unit's
 // folder except components, no remote bases or URLs (nothing is ever fetched),
 // no Helm, no plugins or exec/container KRM functions, no symlinks leaving the
-// folder, no custom OpenAPI schema. Builds are serialised (kustomize's global
-// state is not safe for concurrent use) and a kustomize panic becomes an error.
+// folder, no custom OpenAPI schema, and no YAML alias in any file or inline
+// value kustomize parses (kyaml expands them all: a few hundred bytes could
+// take gigabytes). A models/ folder that is a symlink fails the revision; a
+// bundle under a symlinked folder fails alone. Builds are serialised
+// (kustomize's global state is not safe for concurrent use), a kustomize panic
+// becomes an error, and the in-memory copies of all units rendering at once
+// share one memory budget (64 MiB per unit, 128 MiB in all; a unit waits for
+// room).
 //
 // render knows nothing of Git or the cluster, and never logs: warnings are
 // returned in Unit.Warnings.

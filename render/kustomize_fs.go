@@ -15,21 +15,27 @@ import (
 
 // Limits on what one kustomize build may read from the repository.
 const (
-	maxTreeFileBytes = 8 << 20  // per file
-	maxTreeBytes     = 64 << 20 // per build
-	maxTreeDepth     = 32       // nested directories, which also bounds symlink loops
+	maxTreeFileBytes = 8 << 20   // per file
+	maxTreeBytes     = 64 << 20  // per build
+	maxAllTreesBytes = 128 << 20 // all trees held at once, across parallel renders (see treeBudget)
+	maxTreeDepth     = 32        // nested directories, which also bounds symlink loops
 )
 
 // tree is an in-memory copy of the parts of a repository one kustomize build
 // may read: the unit's folder and the components it declares, at their
 // repository paths under "/". kustomize runs on the copy, so it never writes
-// to the checkout and cannot read anything that was not copied.
+// to the checkout and cannot read anything that was not copied. Its bytes
+// come out of treeBudget: call release when done with it.
 type tree struct {
 	repo    string // repository root, symlinks resolved
 	fs      filesys.FileSystem
 	copied  map[string]bool  // folders copied, relative slash paths
 	skipped map[string]int64 // files too large to copy, with their size
-	bytes   int64
+	checked map[string]bool  // files checked for YAML aliases (see aliases.go)
+	data    map[string]bool  // generator sources: kustomize reads them as data, not YAML
+	bytes   int64            // of the files copied
+	budget  *budget
+	held    int64 // bytes of budget held: the per-tree limit until complete, then bytes
 }
 
 func newTree(dir string) (*tree, error) {
@@ -40,8 +46,27 @@ func newTree(dir string) (*tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", dir, err)
 	}
-	return &tree{repo: repo, fs: filesys.MakeFsInMemory(), copied: map[string]bool{}, skipped: map[string]int64{}}, nil
+	t := &tree{repo: repo, fs: filesys.MakeFsInMemory(), copied: map[string]bool{}, skipped: map[string]int64{},
+		checked: map[string]bool{}, data: map[string]bool{}, budget: treeBudget}
+	t.held = t.budget.reserve()
+	return t, nil
 }
+
+// complete gives back the budget a finished copy does not use.
+func (t *tree) complete() {
+	t.budget.release(t.held - t.bytes)
+	t.held = t.bytes
+}
+
+// release gives back all of the tree's budget.
+func (t *tree) release() {
+	t.budget.release(t.held)
+	t.held = 0
+}
+
+// kustomizeFS is the tree as kustomize builds it: files are checked for YAML
+// aliases as kustomize reads them (see guardedFS).
+func (t *tree) kustomizeFS() filesys.FileSystem { return guardedFS{FileSystem: t.fs, t: t} }
 
 // memPath is where a repository-relative slash path lives in the tree.
 func memPath(rel string) string { return "/" + rel }
@@ -105,8 +130,8 @@ func (t *tree) copyEntry(rel, disk, root string, depth int) error {
 	case fi.Size() > maxTreeFileBytes:
 		t.skipped[rel] = fi.Size() // e.g. weights next to the spec; an error only if referenced
 		return nil
-	case t.bytes+fi.Size() > maxTreeBytes:
-		return &FieldError{File: rel, Msg: fmt.Sprintf("the files of this kustomization exceed %d bytes", maxTreeBytes)}
+	case t.bytes+fi.Size() > t.budget.perTree:
+		return &FieldError{File: rel, Msg: fmt.Sprintf("the files of this kustomization exceed %d bytes", t.budget.perTree)}
 	}
 	data, err := os.ReadFile(disk)
 	if err != nil {

@@ -41,9 +41,9 @@ func (s *scanner) scan(dir, root string) {
 		s.errs = append(s.errs, &FieldError{File: dir, Msg: "has no kustomization.yaml"})
 		return
 	}
-	data, err := s.t.fs.ReadFile(memPath(file))
+	data, err := s.t.readYAML(file)
 	if err != nil {
-		s.errs = append(s.errs, &FieldError{File: file, Msg: err.Error()})
+		s.errs = append(s.errs, asFieldError(err, file))
 		return
 	}
 	var k types.Kustomization
@@ -79,12 +79,16 @@ func (c *kcheck) check(k *types.Kustomization) {
 	c.each("validators", k.Validators, c.plugin)
 	for i, p := range k.Patches {
 		c.optional(fieldIndex("patches", i)+".path", p.Path)
+		c.inlineAliases(fieldIndex("patches", i)+".patch", p.Patch)
 	}
 	for i, p := range k.PatchesJson6902 {
 		c.optional(fieldIndex("patchesJson6902", i)+".path", p.Path)
+		c.inlineAliases(fieldIndex("patchesJson6902", i)+".patch", p.Patch)
 	}
 	for i, p := range k.PatchesStrategicMerge {
-		if !strings.Contains(string(p), "\n") { // else an inline patch
+		if strings.Contains(string(p), "\n") {
+			c.inlineAliases(fieldIndex("patchesStrategicMerge", i), string(p))
+		} else {
 			c.optional(fieldIndex("patchesStrategicMerge", i), string(p))
 		}
 	}
@@ -187,10 +191,13 @@ func (c *kcheck) resource(field, ref string) {
 	if !ok || !c.exists(field, ref, p) {
 		return
 	}
-	if c.s.t.fs.IsDir(memPath(p)) {
+	switch {
+	case c.s.t.fs.IsDir(memPath(p)):
 		c.s.scan(p, c.root)
-	} else if path.Base(p) == ModelFile && c.dir == c.root {
+	case path.Base(p) == ModelFile && c.dir == c.root:
 		c.v.fail(field, "%q is the model spec; tether adds the rendered model itself", ref)
+	default:
+		c.yamlFile(p)
 	}
 }
 
@@ -212,16 +219,39 @@ func (c *kcheck) component(field, ref string) {
 	}
 }
 
+// file checks a file kustomize parses as YAML.
 func (c *kcheck) file(field, ref string) {
-	if p, ok := c.local(field, ref, c.root); ok {
-		c.exists(field, ref, p)
+	if p, ok := c.local(field, ref, c.root); ok && c.exists(field, ref, p) {
+		c.yamlFile(p)
+	}
+}
+
+// dataFile checks a generator source, which kustomize reads as data: YAML
+// aliases in it are content, not expanded.
+func (c *kcheck) dataFile(field, ref string) {
+	if p, ok := c.local(field, ref, c.root); ok && c.exists(field, ref, p) {
+		c.s.t.data[p] = true
 	}
 }
 
 // optional checks a path that may be empty (e.g. patches[i].path).
 func (c *kcheck) optional(field, ref string) {
-	if ref != "" {
-		c.local(field, ref, c.root)
+	if ref == "" {
+		return
+	}
+	if p, ok := c.local(field, ref, c.root); ok && c.s.t.fs.Exists(memPath(p)) && !c.s.t.fs.IsDir(memPath(p)) {
+		c.yamlFile(p)
+	}
+}
+
+// yamlFile records an error when tree file p holds a YAML alias.
+func (c *kcheck) yamlFile(p string) {
+	if c.s.visited[p] {
+		return
+	}
+	c.s.visited[p] = true
+	if _, err := c.s.t.readYAML(p); err != nil {
+		c.s.errs = append(c.s.errs, asFieldError(err, p))
 	}
 }
 
@@ -229,6 +259,7 @@ func (c *kcheck) optional(field, ref string) {
 // configuration, a file of them, or a kustomization producing them.
 func (c *kcheck) plugin(field, ref string) {
 	if strings.Contains(ref, "\n") {
+		c.inlineAliases(field, ref)
 		c.pluginConfigs(field, []byte(ref))
 		return
 	}
@@ -240,7 +271,8 @@ func (c *kcheck) plugin(field, ref string) {
 		c.s.scan(p, c.root)
 		return
 	}
-	if data, err := c.s.t.fs.ReadFile(memPath(p)); err == nil {
+	c.yamlFile(p)
+	if data, err := c.s.t.fs.ReadFile(memPath(p)); err == nil && c.s.t.checked[p] {
 		c.pluginConfigs(field, data)
 	}
 }
@@ -281,13 +313,13 @@ func (c *kcheck) generatorSources(field string, src types.KvPairSources) {
 		if _, file, found := strings.Cut(f, "="); found {
 			f = file
 		}
-		c.file(fieldIndex(field+".files", i), f)
+		c.dataFile(fieldIndex(field+".files", i), f)
 	}
 	for i, f := range src.EnvSources {
-		c.file(fieldIndex(field+".envs", i), f)
+		c.dataFile(fieldIndex(field+".envs", i), f)
 	}
 	if src.EnvSource != "" {
-		c.file(field+".env", src.EnvSource)
+		c.dataFile(field+".env", src.EnvSource)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 )
@@ -17,7 +16,7 @@ func LoadModel(dir, folder string, opts Options) (u Unit) {
 	file := path.Join(source, ModelFile)
 	u = Unit{Name: folder, Kind: KindModelUnit, Namespace: opts.DefaultNamespace, Source: source}
 	defer recoverUnit(&u)
-	if fi, err := os.Lstat(filepath.Join(dir, ModelsDir, folder)); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+	if firstSymlink(dir, source) != "" {
 		u.Err = Errors{{File: source, Msg: "is a symlink; model folders must be real directories"}}
 		return u
 	}

@@ -21,14 +21,19 @@ func overlay(dir, source string, m *Model, rendered []*unstructured.Unstructured
 	if kustomizationOnDisk(dir, source) == "" {
 		return rendered, nil
 	}
-	t, s, err := prepareOverlay(dir, source, rendered)
+	t, err := newTree(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer t.release()
+	s, err := prepareOverlay(t, source, rendered)
 	if s != nil {
 		*warnings = append(*warnings, s.warnings...)
 	}
 	if err != nil {
 		return nil, err
 	}
-	objs, err := build(t.fs, memPath(source), m.Metadata.Namespace, s.deprecated)
+	objs, err := build(t.kustomizeFS(), memPath(source), m.Metadata.Namespace, s.deprecated)
 	if err != nil {
 		return nil, Errors{{File: t.kustomizationIn(source), Msg: err.Error()}}
 	}
@@ -40,27 +45,25 @@ func overlay(dir, source string, m *Model, rendered []*unstructured.Unstructured
 	return objs, nil
 }
 
-// prepareOverlay copies the model folder (and its components) into a tree,
+// prepareOverlay copies the model folder (and its components) into tree t,
 // checks every kustomization in it, and adds the rendered objects: the exact
-// input kustomize builds.
-func prepareOverlay(dir, source string, rendered []*unstructured.Unstructured) (*tree, *scanner, error) {
-	t, err := newTree(dir)
-	if err != nil {
-		return nil, nil, err
-	}
+// input kustomize builds. The rendered objects are not counted against the
+// tree's budget: they are in memory anyway.
+func prepareOverlay(t *tree, source string, rendered []*unstructured.Unstructured) (*scanner, error) {
 	if err := t.copyDir(source); err != nil {
-		return nil, nil, Errors{asFieldError(err, source)}
+		return nil, Errors{asFieldError(err, source)}
 	}
 	s := newScanner(t)
 	s.scan(source, source)
+	t.complete()
 	if len(s.errs) > 0 {
-		return nil, s, s.errs
+		return s, s.errs
 	}
 	kfile := t.kustomizationIn(source)
 	if err := addRendered(t, source, kfile, rendered); err != nil {
-		return nil, s, Errors{asFieldError(err, kfile)}
+		return s, Errors{asFieldError(err, kfile)}
 	}
-	return t, s, nil
+	return s, nil
 }
 
 // addRendered writes the rendered objects into the tree and adds them to the
@@ -89,6 +92,7 @@ func addRendered(t *tree, source, kfile string, rendered []*unstructured.Unstruc
 	if err := t.fs.WriteFile(memPath(gen), stream.Bytes()); err != nil {
 		return err
 	}
+	t.checked[gen] = true // JSON: no aliases
 	data, err := t.fs.ReadFile(memPath(kfile))
 	if err != nil {
 		return err

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -65,6 +67,9 @@ func Repository(dir string, flags Options) (*Result, error) {
 // model folders, sorted by name. Plain files are ignored; symlinks are listed
 // so that LoadModel can reject them with a clear error.
 func modelFolders(dir string) ([]string, error) {
+	if firstSymlink(dir, ModelsDir) != "" {
+		return nil, Errors{{File: ModelsDir, Msg: "is a symlink; the models folder must be a real directory (symlinks are not followed)"}}
+	}
 	entries, err := os.ReadDir(filepath.Join(dir, ModelsDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -80,6 +85,24 @@ func modelFolders(dir string) ([]string, error) {
 	}
 	sort.Strings(folders)
 	return folders, nil
+}
+
+// firstSymlink returns the first element of slash path rel (inside dir) that
+// is a symlink, as a path relative to dir; "" when there is none. A missing
+// element ends the search.
+func firstSymlink(dir, rel string) string {
+	p := ""
+	for elem := range strings.SplitSeq(rel, "/") {
+		p = path.Join(p, elem)
+		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return ""
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return p
+		}
+	}
+	return ""
 }
 
 // parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines. Kustomize builds

@@ -20,7 +20,7 @@ spec:
 `
 
 // writeModel creates dir/models/<folder>/model.yaml with content.
-func writeModel(t *testing.T, dir, folder, content string) {
+func writeModel(t testing.TB, dir, folder, content string) {
 	t.Helper()
 	p := filepath.Join(dir, "models", folder)
 	if err := os.MkdirAll(p, 0o755); err != nil {
@@ -247,7 +247,7 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-func mkdir(t *testing.T, dir string) {
+func mkdir(t testing.TB, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -40,6 +40,8 @@ type access struct {
 // file changed.
 type credentials struct {
 	user                          string
+	urlUser, urlPassword          string // written into an HTTP(S) URL; used without a password file
+	fromURL                       bool
 	insecure                      bool
 	hostPort                      string // SSH: host:port the known hosts are checked for
 	password, ca, key, passphrase *watchedFile
@@ -59,6 +61,7 @@ func newCredentials(a Auth, rawURL string) (*credentials, error) {
 	case isSSH(rawURL):
 		return c, c.checkSSH(a, rawURL)
 	case isHTTP(rawURL):
+		c.urlUser, c.urlPassword, c.fromURL = urlCredentials(rawURL)
 		return c, checkHTTP(a)
 	case a != (Auth{}):
 		return nil, errors.New("credentials given for a local repository")
@@ -88,7 +91,7 @@ func (c *credentials) checkSSH(a Auth, rawURL string) error {
 	}
 	ep, err := transport.NewEndpoint(rawURL)
 	if err != nil {
-		return fmt.Errorf("parse URL: %w", err)
+		return fmt.Errorf("parse URL %s: %s", Redact(rawURL), scrubber(rawURL).Replace(err.Error()))
 	}
 	port := ep.Port
 	if port == 0 {
@@ -141,6 +144,8 @@ func (c *credentials) build(password, ca, key, passphrase []byte) (access, error
 		}
 		acc.auth = &githttp.BasicAuth{Username: user, Password: pw}
 		acc.secrets = []string{pw}
+	case c.fromURL:
+		acc.auth = &githttp.BasicAuth{Username: c.urlUser, Password: c.urlPassword}
 	}
 	return acc, nil
 }

@@ -10,8 +10,13 @@
 // from files and re-read when they change. With VerifyCommits, a head not
 // signed by a trusted OpenPGP or SSH key is refused with a *VerificationError.
 // Every Sync failure is an *Error of one kind (ErrAuth, ErrUnreachable, ...)
-// whose message holds no credential. source never logs; callers decide what
-// to say. Scheduling the polls is the caller's (ParseSchedule only parses).
+// whose message holds no credential; credentials written into an HTTP(S) URL
+// are passed to go-git as auth, never in the URL, so no file on disk holds
+// them either. The webhook decides from headers alone whatever it can (no
+// signature, a wrong GitLab token, a too large body) and handles a bounded
+// number of requests at once. source never logs; callers decide what to say.
+// Scheduling the polls is the caller's (ParseSchedule only parses, and refuses
+// schedules that never fire or fire more than once a second).
 //
 //	repo, err := source.New(source.Options{URL: "https://git.example.com/ml/models.git", WorkDir: dir})
 //	snap, changed, err := repo.Sync(ctx)

@@ -108,7 +108,7 @@ func (r *Repo) clone(ctx context.Context, acc access) error {
 	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRU(objectCacheSize),
 		filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: largeObjectBytes})
 	repo, err := git.CloneContext(ctx, st, nil, &git.CloneOptions{
-		URL:           r.url,
+		URL:           r.remote,
 		RemoteName:    defaultRemoteName,
 		Auth:          acc.auth,
 		CABundle:      acc.caBundle,

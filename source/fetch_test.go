@@ -3,6 +3,9 @@ package source_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -110,6 +113,28 @@ func TestPathSubfolder(t *testing.T) {
 	syncErr(t, newRepo(t, source.Options{URL: remote.Dir, Path: "elsewhere"}), source.ErrNotFound, "")
 	if _, err := source.New(source.Options{URL: remote.Dir, Path: "../x", WorkDir: t.TempDir()}); err == nil {
 		t.Error("a path leaving the repository was accepted")
+	}
+}
+
+// TestPathThroughSymlinkRefused: a --path that is, or runs through, a
+// symlink committed to the repository is not found, and the error says why;
+// it is never followed (issue 11).
+func TestPathThroughSymlinkRefused(t *testing.T) {
+	remote := gitrepo.New(t)
+	remote.Commit(map[string]string{"real/models/a/model.yaml": "v1"})
+	for link, target := range map[string]string{"deploy": "real", "host": "/etc"} {
+		if err := os.Symlink(target, filepath.Join(remote.Dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head := remote.Commit(nil)
+	tests := []struct{ path, link string }{{"deploy", "deploy"}, {"deploy/models", "deploy"}, {"host/ssl", "host"}}
+	for _, tt := range tests {
+		err := syncErr(t, newRepo(t, source.Options{URL: remote.Dir, Path: tt.path}), source.ErrNotFound, "")
+		want := fmt.Sprintf("path %q: %q is a symlink in %s; the path must name real folders (symlinks are not followed)", tt.path, tt.link, head)
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("--path %s: error = %v\nwant it to contain %q", tt.path, err, want)
+		}
 	}
 }
 

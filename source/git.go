@@ -52,7 +52,8 @@ type Snapshot struct {
 // concurrent use; one loop owns it.
 type Repo struct {
 	opts    Options
-	url     string
+	url     string // as given (normalised); shown only through Redact
+	remote  string // url without HTTP(S) credentials, for go-git (see withoutUserinfo)
 	target  target
 	creds   *credentials
 	trust   *trustedKeys // nil unless verifying
@@ -85,7 +86,7 @@ func New(opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{opts: opts, url: u, target: tgt, creds: creds}
+	r := &Repo{opts: opts, url: u, remote: withoutUserinfo(u), target: tgt, creds: creds}
 	if opts.VerifyCommits {
 		if opts.TrustedKeysFile == "" {
 			return nil, errors.New("verifying commits needs a trusted keys file")
@@ -170,7 +171,7 @@ func (r *Repo) remoteHead(ctx context.Context, acc access) (plumbing.Hash, error
 	if r.target.pinned() {
 		return r.target.commit, nil
 	}
-	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
+	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.remote}})
 	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: acc.auth, CABundle: acc.caBundle, PeelingOption: git.AppendPeeled})
 	if err != nil {
 		return plumbing.ZeroHash, err

@@ -77,6 +77,11 @@ func TestRedact(t *testing.T) {
 		{"https://user:s3cret@git.example.com/ml/models.git", "https://user:***@git.example.com/ml/models.git"},
 		{"https://git.example.com/ml/models.git", "https://git.example.com/ml/models.git"},
 		{"git@github.com:ml/models.git", "git@github.com:ml/models.git"},
+		{"https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@github.com/ml/models.git", "https://***@github.com/ml/models.git"},
+		{"http://token@127.0.0.1:8080/models", "http://***@127.0.0.1:8080/models"},
+		{"https://user:p%40ss@git.example.com/m.git", "https://user:***@git.example.com/m.git"},
+		{"ssh://git@github.com/ml/models.git", "ssh://git@github.com/ml/models.git"},
+		{"ssh://git:s3cret@github.com/ml/models.git", "ssh://git:***@github.com/ml/models.git"},
 	}
 	for _, tt := range tests {
 		if got := source.Redact(tt.in); got != tt.want {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -53,17 +54,87 @@ func localPath(p string) (string, error) {
 	return abs, nil
 }
 
-// Redact removes any password or token from a URL so it can be logged.
+// Redact removes every credential from a repository URL so it can be shown:
+// the password, and for HTTP(S) a user name given without one (a token, as
+// in https://<token>@github.com/...). Of a URL that does not parse, all
+// between the scheme and the last '@' is hidden: where its credentials end
+// cannot be known.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		if scheme, rest, ok := strings.Cut(raw, "://"); ok {
+			if at := strings.LastIndex(rest, "@"); at >= 0 {
+				return scheme + "://***@" + rest[at+1:]
+			}
+		}
 		return raw
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "redacted")
-		return strings.Replace(u.String(), "redacted", "***", 1)
+	if u.User == nil {
+		return raw
 	}
+	var info string
+	if _, has := u.User.Password(); has {
+		info = url.User(u.User.Username()).String() + ":***"
+	} else if isHTTP(raw) {
+		info = "***"
+	} else {
+		return raw // ssh://git@host/...: an SSH user is no secret
+	}
+	u.User = nil
+	scheme, rest, _ := strings.Cut(u.String(), "://")
+	return scheme + "://" + info + "@" + rest
+}
+
+// withoutUserinfo is an HTTP(S) URL without its credentials, which go-git
+// would otherwise write into the clone's config and its error messages; they
+// are passed as auth instead (see urlCredentials). Other URLs pass unchanged.
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || !isHTTP(raw) {
+		return raw
+	}
+	u.User = nil
 	return u.String()
+}
+
+// urlCredentials returns the HTTP(S) basic-auth user and password written
+// into a URL; ok is false when it has none.
+func urlCredentials(raw string) (user, password string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || !isHTTP(raw) {
+		return "", "", false
+	}
+	password, _ = u.User.Password()
+	return u.User.Username(), password, true
+}
+
+// urlSecrets are the spellings of the credentials in a URL that must not be
+// shown: the password (or, for HTTP(S), a user name without one) as written,
+// decoded and escaped. (A URL that does not parse never gets this far: New
+// refuses it.)
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	_, rest, _ := strings.Cut(raw, "://")
+	authority, _, _ := strings.Cut(rest, "/")
+	written, _, _ := cutLast(authority, "@")
+	secret := u.User.Username()
+	if p, has := u.User.Password(); has {
+		secret = p
+		_, written, _ = strings.Cut(written, ":")
+	} else if !isHTTP(raw) {
+		return nil
+	}
+	return []string{written, secret, url.QueryEscape(secret), url.PathEscape(secret)}
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }
 
 // isSSH reports whether a remote URL uses the SSH transport.
@@ -77,19 +148,16 @@ func isHTTP(u string) bool {
 }
 
 // scrubber replaces every known credential in a message with ***: the
-// password in the repository URL (plain and escaped) and any secret read
-// from a file. Secrets shorter than four bytes are left alone; replacing them
-// would mangle the message without protecting anything.
+// repository URL's (see urlSecrets) and any secret read from a file. Secrets
+// shorter than four bytes are left alone; replacing them would mangle the
+// message without protecting anything.
 func scrubber(rawURL string, secrets ...string) *strings.Replacer {
 	var pairs []string
 	if safe := Redact(rawURL); safe != rawURL {
 		pairs = append(pairs, rawURL, safe)
 	}
-	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			secrets = append(secrets, p, url.QueryEscape(p), url.PathEscape(p))
-		}
-	}
+	secrets = append(urlSecrets(rawURL), secrets...)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) }) // longest first
 	for _, s := range secrets {
 		if len(s) >= 4 {
 			pairs = append(pairs, s, "***")

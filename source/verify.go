@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -12,6 +13,7 @@ import (
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/crypto/ssh"
 )
@@ -42,9 +44,29 @@ func (r *Repo) accept(head plumbing.Hash) error {
 		return err
 	}
 	if _, err := tree.Tree(r.opts.Path); err != nil {
+		if link := symlinkEntry(tree, r.opts.Path); link != "" {
+			return notFound("path %q: %q is a symlink in %s; the path must name real folders (symlinks are not followed)", r.opts.Path, link, head)
+		}
 		return notFound("path %q not found in %s", r.opts.Path, head)
 	}
 	return nil
+}
+
+// symlinkEntry returns the first element of slash path p that tree holds as a
+// symlink, or "".
+func symlinkEntry(tree *object.Tree, p string) string {
+	prefix := ""
+	for elem := range strings.SplitSeq(p, "/") {
+		prefix = path.Join(prefix, elem)
+		e, err := tree.FindEntry(prefix)
+		if err != nil {
+			return ""
+		}
+		if e.Mode == filemode.Symlink {
+			return prefix
+		}
+	}
+	return ""
 }
 
 // trustedKeys is the trusted keys file, parsed again whenever it changes:

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,11 +16,12 @@ import (
 
 // WebhookOptions configure the push webhook handler (NewWebhook).
 type WebhookOptions struct {
-	SecretFile string         // shared secret; re-read when the file changes
-	Ref        string         // tracked ref (Repo.Ref); pushes to other refs are ignored
-	Wake       func()         // asks for a fetch now; must not block (reconcile.Loop.Wake)
-	MaxBody    int64          // request body limit in bytes; default 10 MiB
-	Observe    func(Delivery) // optional: told about every request, e.g. to log it
+	SecretFile  string         // shared secret; re-read when the file changes
+	Ref         string         // tracked ref (Repo.Ref); pushes to other refs are ignored
+	Wake        func()         // asks for a fetch now; must not block (reconcile.Loop.Wake)
+	MaxBody     int64          // request body limit in bytes; default 10 MiB
+	MaxInFlight int            // requests handled at once; more are answered 503, unread; default 4
+	Observe     func(Delivery) // optional: told about every request, e.g. to log it
 }
 
 // Delivery is one webhook request and what the handler did with it.
@@ -38,11 +40,15 @@ const (
 	ProviderGeneric = "generic"
 )
 
-const defaultMaxBody = 10 << 20
+const (
+	defaultMaxBody     = 10 << 20
+	defaultMaxInFlight = 4
+)
 
 type webhook struct {
 	opts   WebhookOptions
 	secret *watchedFile
+	slots  chan struct{} // one per request being handled
 }
 
 // NewWebhook returns the handler for /hooks/git. It authenticates each
@@ -52,6 +58,12 @@ type webhook struct {
 // request without a valid signature gets 401 and changes nothing. A push to
 // the tracked ref calls Wake and gets 202; other events and refs get 200 and
 // are ignored; GitHub's ping gets 200.
+//
+// The body is read last (issue 11): a request with no well-formed signature
+// header, a wrong GitLab token or a Content-Length over MaxBody is answered
+// from its headers (401, 413), and beyond MaxInFlight requests being handled
+// the rest get 503 at once, so no sender can make tether hold more than
+// MaxInFlight bodies.
 func NewWebhook(opts WebhookOptions) (http.Handler, error) {
 	if opts.SecretFile == "" {
 		return nil, errors.New("webhook: a secret file is required")
@@ -62,7 +74,10 @@ func NewWebhook(opts WebhookOptions) (http.Handler, error) {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = defaultMaxBody
 	}
-	return &webhook{opts: opts, secret: newWatchedFile(opts.SecretFile)}, nil
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = defaultMaxInFlight
+	}
+	return &webhook{opts: opts, secret: newWatchedFile(opts.SecretFile), slots: make(chan struct{}, opts.MaxInFlight)}, nil
 }
 
 func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -75,13 +90,42 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handle decides the answer; ServeHTTP writes it.
+// handle decides the answer; ServeHTTP writes it. Everything that can be
+// decided from the headers is, before the body is read.
 func (h *webhook) handle(w http.ResponseWriter, r *http.Request) Delivery {
 	d := Delivery{Provider: provider(r.Header)}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return d.answer(http.StatusMethodNotAllowed, "rejected: method %s", r.Method)
 	}
+	sig, reason := signature(d.Provider, r.Header)
+	if reason != "" {
+		return d.answer(http.StatusUnauthorized, "rejected: %s", reason)
+	}
+	secret, _, err := h.secret.read()
+	secret = bytes.TrimSpace(secret)
+	if err != nil || len(secret) == 0 {
+		return d.answer(http.StatusInternalServerError, "rejected: webhook secret unavailable")
+	}
+	if d.Provider == ProviderGitLab && !sameToken(sig, secret) {
+		return d.answer(http.StatusUnauthorized, "rejected: wrong X-Gitlab-Token")
+	}
+	if r.ContentLength > h.opts.MaxBody {
+		return d.answer(http.StatusRequestEntityTooLarge, "rejected: body over %d bytes", h.opts.MaxBody)
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		return d.answer(http.StatusServiceUnavailable, "rejected: %d requests in flight already", h.opts.MaxInFlight)
+	}
+	return h.readAndRoute(w, r, d, sig, secret)
+}
+
+// readAndRoute reads the body of a request whose headers passed, checks its
+// HMAC and acts on it.
+func (h *webhook) readAndRoute(w http.ResponseWriter, r *http.Request, d Delivery, sig, secret []byte) Delivery {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBody))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -90,12 +134,8 @@ func (h *webhook) handle(w http.ResponseWriter, r *http.Request) Delivery {
 	case err != nil:
 		return d.answer(http.StatusBadRequest, "rejected: reading body: %v", err)
 	}
-	secret, _, err := h.secret.read()
-	if err != nil || len(strings.TrimSpace(string(secret))) == 0 {
-		return d.answer(http.StatusInternalServerError, "rejected: webhook secret unavailable")
-	}
-	if reason := authenticate(d.Provider, r.Header, body, []byte(strings.TrimSpace(string(secret)))); reason != "" {
-		return d.answer(http.StatusUnauthorized, "rejected: %s", reason)
+	if d.Provider != ProviderGitLab && !validHMAC(sig, body, secret) {
+		return d.answer(http.StatusUnauthorized, "rejected: wrong signature")
 	}
 	return h.route(d, r.Header, body)
 }
@@ -144,44 +184,48 @@ func provider(h http.Header) string {
 	return ""
 }
 
-// authenticate returns why the request is not authentic, or "".
-func authenticate(provider string, h http.Header, body, secret []byte) string {
+// signature returns what the request is signed with: the HMAC it carries
+// (GitHub, generic) or GitLab's token; reason says why there is none usable.
+func signature(provider string, h http.Header) (sig []byte, reason string) {
 	switch provider {
 	case ProviderGitHub:
-		return checkHMAC(h.Get("X-Hub-Signature-256"), body, secret)
+		return parseHMAC(h.Get("X-Hub-Signature-256"))
 	case ProviderGitLab:
-		token := h.Get("X-Gitlab-Token")
-		if token == "" {
-			return "missing X-Gitlab-Token"
+		if token := h.Get("X-Gitlab-Token"); token != "" {
+			return []byte(token), ""
 		}
-		// Hash both sides so the comparison takes the same time whatever the lengths.
-		got, want := sha256.Sum256([]byte(token)), sha256.Sum256(secret)
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			return "wrong X-Gitlab-Token"
-		}
-		return ""
+		return nil, "missing X-Gitlab-Token"
 	case ProviderGeneric:
-		return checkHMAC(h.Get("X-Signature"), body, secret)
+		return parseHMAC(h.Get("X-Signature"))
 	}
-	return "no signature (X-Hub-Signature-256, X-Gitlab-Token or X-Signature)"
+	return nil, "no signature (X-Hub-Signature-256, X-Gitlab-Token or X-Signature)"
 }
 
-// checkHMAC verifies a "sha256=<hex>" HMAC-SHA256 of body.
-func checkHMAC(header string, body, secret []byte) string {
+// parseHMAC decodes a "sha256=<hex>" signature header.
+func parseHMAC(header string) ([]byte, string) {
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
 	if !ok {
-		return "missing or malformed sha256= signature"
+		return nil, "missing or malformed sha256= signature"
 	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return "malformed signature"
+	sig, err := hex.DecodeString(hexSig)
+	if err != nil || len(sig) != sha256.Size {
+		return nil, "malformed signature"
 	}
+	return sig, ""
+}
+
+// sameToken compares a GitLab token with the secret in constant time; both
+// sides are hashed so the time does not depend on their lengths either.
+func sameToken(token, secret []byte) bool {
+	got, want := sha256.Sum256(token), sha256.Sum256(secret)
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// validHMAC reports whether sig is the HMAC-SHA256 of body under secret.
+func validHMAC(sig, body, secret []byte) bool {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return "wrong signature"
-	}
-	return ""
+	return hmac.Equal(sig, mac.Sum(nil))
 }
 
 func event(provider string, h http.Header) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,11 +28,22 @@ type digest struct {
 }
 
 // newDigest parses a 5-field cron schedule (robfig/cron's standard parser,
-// which also takes @daily and CRON_TZ=).
+// which also takes @daily, @every and CRON_TZ=). A schedule that never fires
+// or fires more often than once a second is refused: run would spin on it
+// (issue 11).
 func newDigest(schedule string, now time.Time) (*digest, error) {
+	if every, ok := strings.CutPrefix(strings.TrimSpace(schedule), "@every"); ok {
+		// robfig/cron rounds a shorter @every up to a second; refuse it instead.
+		if d, err := time.ParseDuration(strings.TrimSpace(every)); err == nil && d < time.Second {
+			return nil, fmt.Errorf("digest-schedule %q: %s is under 1s", schedule, d)
+		}
+	}
 	s, err := cron.ParseStandard(schedule)
 	if err != nil {
 		return nil, fmt.Errorf("digest-schedule %q: %w", schedule, err)
+	}
+	if s.Next(now).IsZero() { // robfig/cron looks five years ahead
+		return nil, fmt.Errorf("digest-schedule %q: never fires (no such date within five years)", schedule)
 	}
 	return &digest{schedule: s, since: now, models: map[string]int{}, objects: map[string]int{}}, nil
 }

@@ -65,6 +65,11 @@ func TestPipelineOptionErrors(t *testing.T) {
 	}{
 		{"unknown category", notify.Options{On: []string{"drift", "everything"}}, `notify-on "everything": expected a comma-separated list of drift, failure, prune`},
 		{"bad schedule", notify.Options{DigestSchedule: "0 9 * *"}, `digest-schedule "0 9 * *"`},
+		// issue 11: these made the digest loop spin (or post every second)
+		{"schedule that never fires", notify.Options{DigestSchedule: "0 0 30 2 *"}, `digest-schedule "0 0 30 2 *": never fires (no such date within five years)`},
+		{"never fires in a time zone", notify.Options{DigestSchedule: "CRON_TZ=UTC 0 9 31 4 *"}, `never fires`},
+		{"under a second", notify.Options{DigestSchedule: "@every 100ms"}, `digest-schedule "@every 100ms": 100ms is under 1s`},
+		{"zero", notify.Options{DigestSchedule: "@every 0s"}, `digest-schedule "@every 0s": 0s is under 1s`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +85,7 @@ func TestPipelineOptionErrors(t *testing.T) {
 // object, and a fresh count afterwards.
 func TestDigest(t *testing.T) {
 	rec := &recorder{}
-	p, err := notify.NewPipeline(notify.Options{On: []string{"failure"}, DigestSchedule: "@every 300ms", Queue: notify.QueueOptions{Window: 50 * time.Millisecond}},
+	p, err := notify.NewPipeline(notify.Options{On: []string{"failure"}, DigestSchedule: "@every 1s", Queue: notify.QueueOptions{Window: 50 * time.Millisecond}},
 		notify.Target{Name: "rec", Notifier: rec})
 	if err != nil {
 		t.Fatal(err)
