@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -27,7 +28,7 @@ const FieldManager = "tether"
 // resolving kinds with a cached discovery RESTMapper.
 type Applier struct {
 	dyn       dynamic.Interface
-	meta      metadata.Interface // writes: the API server answers with metadata only
+	meta      rest.Interface // applies: the API server answers with metadata only
 	clientset kubernetes.Interface
 	mapper    meta.ResettableRESTMapper
 }
@@ -42,7 +43,7 @@ func NewApplier(cfg *rest.Config) (*Applier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clientset: %w", err)
 	}
-	md, err := metadata.NewForConfig(cfg)
+	md, err := metadataREST(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
@@ -57,44 +58,87 @@ func NewApplier(cfg *rest.Config) (*Applier, error) {
 // Dynamic is the client the Applier writes with; watchers share it.
 func (a *Applier) Dynamic() dynamic.Interface { return a.dyn }
 
-// Apply server-side applies obj with conflicts forced and returns the metadata
-// of the object the API server stored (its managedFields and resourceVersion:
-// all tether reads back, and cheaper for the server to encode than the whole
-// object). One request per object: no GET or dry-run first.
-func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (*metav1.PartialObjectMetadata, schema.GroupVersionResource, error) {
+// Applied is what the API server answered to a server-side apply: the stored
+// object's metadata (its managedFields and resourceVersion: all tether reads
+// back, and cheaper for the server to encode than the whole object) and
+// whether the apply created the object (201) or changed one that existed (200).
+type Applied struct {
+	*metav1.PartialObjectMetadata
+	Created bool
+}
+
+// Apply server-side applies obj with conflicts forced. One request per
+// object: no GET or dry-run first.
+func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured) (Applied, schema.GroupVersionResource, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
-		return nil, schema.GroupVersionResource{}, fmt.Errorf("%s: apply: %w", KeyOf(obj), err)
+		return Applied{}, schema.GroupVersionResource{}, fmt.Errorf("%s: apply: %w", KeyOf(obj), err)
 	}
 	return a.ApplyJSON(ctx, obj.GroupVersionKind(), KeyOf(obj), data)
 }
 
 // ApplyJSON is Apply for an object already encoded as JSON.
-func (a *Applier) ApplyJSON(ctx context.Context, gvk schema.GroupVersionKind, key Key, data []byte) (*metav1.PartialObjectMetadata, schema.GroupVersionResource, error) {
+func (a *Applier) ApplyJSON(ctx context.Context, gvk schema.GroupVersionKind, key Key, data []byte) (Applied, schema.GroupVersionResource, error) {
 	gvr, namespaced, err := a.mapping(gvk)
 	if err != nil {
-		return nil, gvr, fmt.Errorf("%s: apply: %w", key, err)
+		return Applied{}, gvr, fmt.Errorf("%s: apply: %w", key, err)
 	}
-	var ri metadata.ResourceInterface = a.meta.Resource(gvr)
+	ns := ""
 	if namespaced {
-		ri = a.meta.Resource(gvr).Namespace(key.Namespace)
+		ns = key.Namespace
 	}
-	force := true
-	live, err := ri.Patch(ctx, key.Name, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	var code int
+	res := a.meta.Patch(types.ApplyPatchType).AbsPath(resourcePath(gvr, ns, key.Name)...).
+		Param("fieldManager", FieldManager).Param("force", "true").
+		SetHeader("Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json").
+		Body(data).Do(ctx).StatusCode(&code)
+	raw, err := res.Raw()
+	if err == nil {
+		err = res.Error()
+	}
 	if err != nil {
-		return nil, gvr, fmt.Errorf("%s: apply: %w", key, err)
+		return Applied{}, gvr, fmt.Errorf("%s: apply: %w", key, err)
 	}
-	return live, gvr, nil
+	live := &metav1.PartialObjectMetadata{}
+	if err := json.Unmarshal(raw, live); err != nil {
+		return Applied{}, gvr, fmt.Errorf("%s: apply: decode the answer: %w", key, err)
+	}
+	return Applied{PartialObjectMetadata: live, Created: code == http.StatusCreated}, gvr, nil
 }
 
-// Delete deletes an object in the background; an object already gone is fine.
-func (a *Applier) Delete(ctx context.Context, gvk schema.GroupVersionKind, key Key) error {
+// resourcePath is the REST path of one object.
+func resourcePath(gvr schema.GroupVersionResource, namespace, name string) []string {
+	out := []string{"/apis", gvr.Group, gvr.Version}
+	if gvr.Group == "" {
+		out = []string{"/api", gvr.Version}
+	}
+	if namespace != "" {
+		out = append(out, "namespaces", namespace)
+	}
+	return append(out, gvr.Resource, name)
+}
+
+// metadataREST is a REST client that asks for metadata only, as client-go's
+// metadata client does; tether uses it directly to see the status code.
+func metadataREST(cfg *rest.Config) (rest.Interface, error) {
+	c := metadata.ConfigFor(cfg)
+	c.GroupVersion = &schema.GroupVersion{}
+	c.APIPath = "/this-value-should-never-be-sent"
+	c.ContentType = "application/json"
+	return rest.RESTClientFor(c)
+}
+
+// Delete deletes an object in the background if it still has uid and
+// resourceVersion (the version tether checked); an object already gone is
+// fine, one changed since answers a Conflict.
+func (a *Applier) Delete(ctx context.Context, gvk schema.GroupVersionKind, key Key, uid types.UID, resourceVersion string) error {
 	ri, _, err := a.resource(gvk, key.Namespace)
 	if err != nil {
 		return fmt.Errorf("%s: delete: %w", key, err)
 	}
 	policy := metav1.DeletePropagationBackground
-	err = ri.Delete(ctx, key.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
+	opts := metav1.DeleteOptions{PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &resourceVersion}}
+	err = ri.Delete(ctx, key.Name, opts)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("%s: delete: %w", key, err)
 	}

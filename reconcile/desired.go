@@ -62,14 +62,15 @@ func (d *draft) decoded() (*unstructured.Unstructured, error) {
 	return d.obj, nil
 }
 
-// placeIn puts the object into namespace; its key and content hash follow.
-func (d *draft) placeIn(namespace string) error {
+// placeIn puts the object into namespace; its key and (keyed) content hash
+// follow.
+func (d *draft) placeIn(namespace string, keyed func(string) string) error {
 	obj, err := d.decoded()
 	if err != nil {
 		return err
 	}
 	obj.SetNamespace(namespace)
-	d.key, d.hash = KeyOf(obj), render.ObjectsHash(obj)
+	d.key, d.hash = KeyOf(obj), keyed(render.ObjectsHash(obj))
 	return nil
 }
 

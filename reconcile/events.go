@@ -16,6 +16,7 @@ const (
 	EventPruned       EventType = "Pruned"       // objects that left Git were deleted
 	EventPruneBlocked EventType = "PruneBlocked" // the mass-deletion guard held deletions back
 	EventPruneFailed  EventType = "PruneFailed"  // a deletion failed; it is retried at the next poll
+	EventPruneSkipped EventType = "PruneSkipped" // objects left Git but are left in place: adopted, or not tether's
 
 	// EventVerificationFailed: the head commit is unsigned or not signed by a
 	// trusted key (source.ErrUnverified); the last good revision stays applied.

@@ -25,14 +25,18 @@ import (
 // fakeSource hands the loop whatever revision the test sets: Git is not what
 // these tests exercise.
 type fakeSource struct {
-	mu  sync.Mutex
-	rev string
+	mu   sync.Mutex
+	rev  string
+	last string // the revision the last Sync returned
 }
 
+// Sync reports changed only when the revision moved, as source.Repo does.
 func (s *fakeSource) Sync(context.Context) (source.Snapshot, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return source.Snapshot{Revision: s.rev}, true, nil
+	changed := s.rev != s.last
+	s.last = s.rev
+	return source.Snapshot{Revision: s.rev}, changed, nil
 }
 
 // fixture is a Loop against the shared cluster, in a namespace of its own.
@@ -48,6 +52,8 @@ type fixture struct {
 	mu       sync.Mutex
 	events   []Event
 	maxPrune PruneLimit
+	instance string
+	startup  map[string]int     // requests by verb the current loop made while starting
 	stop     context.CancelFunc // stops the current loop's watches and worker
 }
 
@@ -64,7 +70,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-	f := &fixture{t: t, ctx: ctx, ns: ns, cs: cs, src: &fakeSource{}, maxPrune: PruneLimit{Percent: 50}}
+	f := &fixture{t: t, ctx: ctx, ns: ns, cs: cs, src: &fakeSource{}, maxPrune: PruneLimit{Percent: 50}, instance: "test"}
 	f.start()
 	return f
 }
@@ -72,7 +78,12 @@ func newFixture(t *testing.T) *fixture {
 // start builds a fresh Loop, as a restarted daemon would, and reads the inventory.
 func (f *fixture) start() {
 	f.t.Helper()
-	cfg := rest.CopyConfig(cluster.Shared().Config)
+	f.startAs(rest.CopyConfig(cluster.Shared().Config))
+}
+
+// startAs starts the loop with the client settings cfg (an impersonated user).
+func (f *fixture) startAs(cfg *rest.Config) {
+	f.t.Helper()
 	f.metrics = NewMetrics(nil)
 	cfg.Wrap(f.metrics.CountRequests)
 	applier, err := NewApplier(cfg)
@@ -80,7 +91,7 @@ func (f *fixture) start() {
 		f.t.Fatal(err)
 	}
 	f.loop = NewLoop(Config{
-		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns),
+		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance),
 		Render:   func(string) (*render.Result, error) { return f.res, nil },
 		Interval: time.Second, Prune: true, MaxPrune: f.maxPrune,
 		Log:     slog.New(slog.NewTextHandler(testWriter{f.t}, nil)),
@@ -96,6 +107,10 @@ func (f *fixture) start() {
 	f.loop.watcher.start(ctx)
 	if err := f.loop.loadRecords(ctx); err != nil {
 		f.t.Fatal(err)
+	}
+	f.startup = map[string]int{}
+	for _, verb := range []string{"get", "list", "post", "apply", "watch"} {
+		f.startup[verb] = int(testutil.ToFloat64(f.metrics.apiRequests.WithLabelValues(verb)))
 	}
 	for range driftWorkers {
 		go f.loop.runDriftWorker(ctx)
@@ -153,8 +168,9 @@ func (f *fixture) models(specs map[string]string) *render.Result {
 }
 
 // requests returns how many API requests of verb the loop sent so far.
+// Start-up (reading the inventory and its hash key) is not counted.
 func (f *fixture) requests(verb string) int {
-	return int(testutil.ToFloat64(f.metrics.apiRequests.WithLabelValues(verb)))
+	return int(testutil.ToFloat64(f.metrics.apiRequests.WithLabelValues(verb))) - f.startup[verb]
 }
 
 // servingSpec is a serving-only model with the given image and replicas.

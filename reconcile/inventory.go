@@ -25,6 +25,7 @@ const (
 	AnnotationGroupKinds   = "applyset.kubernetes.io/contains-group-kinds"
 	AnnotationNamespaces   = "applyset.kubernetes.io/additional-namespaces"
 	LabelInventory         = "tether.dev/inventory"
+	LabelInstance          = "tether.dev/instance"
 	inventoryDataKey       = "inventory.json"
 	inventoryTooling       = "tether/v1"
 	inventoryNamePrefix    = "tether-"
@@ -35,6 +36,7 @@ const (
 // restarted daemon to skip unchanged content and to detect drift that happened
 // while it was down.
 type record struct {
+	Instance string         `json:"instance"`
 	Unit     string         `json:"unit"`
 	Kind     string         `json:"kind"` // model or bundle
 	Revision string         `json:"revision"`
@@ -53,14 +55,20 @@ type memberRecord struct {
 	Hash      string          `json:"hash"`
 	Revision  string          `json:"revision"`
 	Fields    json.RawMessage `json:"fields,omitempty"`
+	// Adopted: the object existed before tether first applied it, so tether
+	// never deletes it (README: "Adoption").
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 func (m memberRecord) key() Key {
 	return Key{Group: m.Group, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
 }
 
-// parentName is the parent ConfigMap's name for a unit.
-func parentName(kind, unit string) string { return inventoryNamePrefix + kind + "-" + unit }
+// parentName is the name of a unit's parent ConfigMap. It names the instance,
+// so two daemons sharing an inventory namespace never share a record.
+func parentName(instance, kind, unit string) string {
+	return inventoryNamePrefix + instance + "-" + kind + "-" + unit
+}
 
 // applySetID is the KEP-3659 id of a parent: applyset-<base64url(sha256(
 // <name>.<namespace>.<kind>.<group>))>-v1.
@@ -76,12 +84,12 @@ func parentObject(namespace string, rec *record) (*unstructured.Unstructured, er
 	if err != nil {
 		return nil, err
 	}
-	name := parentName(rec.Kind, rec.Unit)
+	name := parentName(rec.Instance, rec.Kind, rec.Unit)
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: parentKindForApplySets},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: namespace,
-			Labels: map[string]string{LabelApplySetID: applySetID(name, namespace), LabelInventory: rec.Kind},
+			Labels: map[string]string{LabelApplySetID: applySetID(name, namespace), LabelInventory: rec.Kind, LabelInstance: rec.Instance},
 			Annotations: map[string]string{
 				AnnotationTooling:    inventoryTooling,
 				AnnotationGroupKinds: groupKinds(rec.Objects),
@@ -127,45 +135,83 @@ func joinSorted(set map[string]bool) string {
 	return strings.Join(out, ",")
 }
 
-// decodeParent reads a unit record back from its parent ConfigMap.
+// decodeParent reads a unit record back from its parent ConfigMap and checks
+// that it is what tether wrote: a record whose name, id label or instance
+// disagree with its content is refused, never acted on.
 func decodeParent(cm *corev1.ConfigMap) (*record, error) {
 	rec := &record{}
 	if err := json.Unmarshal([]byte(cm.Data[inventoryDataKey]), rec); err != nil {
 		return nil, fmt.Errorf("ConfigMap/%s/%s: inventory: %w", cm.Namespace, cm.Name, err)
 	}
+	want := parentName(rec.Instance, rec.Kind, rec.Unit)
+	switch {
+	case rec.Unit == "" || (rec.Kind != "model" && rec.Kind != "bundle"):
+		return nil, fmt.Errorf("ConfigMap/%s/%s: inventory: no unit or kind in the record", cm.Namespace, cm.Name)
+	case cm.Name != want:
+		return nil, fmt.Errorf("ConfigMap/%s/%s: inventory: the record is for %s (renamed or copied)", cm.Namespace, cm.Name, want)
+	case cm.Labels[LabelApplySetID] != applySetID(cm.Name, cm.Namespace):
+		return nil, fmt.Errorf("ConfigMap/%s/%s: inventory: label %s does not match the record's name", cm.Namespace, cm.Name, LabelApplySetID)
+	case cm.Labels[LabelInstance] != rec.Instance:
+		return nil, fmt.Errorf("ConfigMap/%s/%s: inventory: label %s does not match the record", cm.Namespace, cm.Name, LabelInstance)
+	}
 	return rec, nil
 }
 
-// Inventory reads and writes unit records in one namespace.
+// Inventory reads and writes one instance's unit records in one namespace.
 type Inventory struct {
 	applier   *Applier
 	namespace string
+	instance  string
+	key       []byte // content hashes in records are keyed with it; read by Load
 }
 
-// NewInventory keeps parents in namespace, which must exist.
-func NewInventory(applier *Applier, namespace string) *Inventory {
-	return &Inventory{applier: applier, namespace: namespace}
+// NewInventory keeps the records of instance in namespace, which must exist.
+func NewInventory(applier *Applier, namespace, instance string) *Inventory {
+	return &Inventory{applier: applier, namespace: namespace, instance: instance}
 }
 
-// Load lists every parent tether wrote: one request.
-func (inv *Inventory) Load(ctx context.Context) ([]*record, error) {
+// Loaded is what Load found: this instance's records, and the records it
+// must leave alone, reported and never acted on.
+type Loaded struct {
+	Records []*record
+	Foreign []string // names of records of other instances (or of none)
+	Invalid []error  // records of this instance that could not be decoded or checked
+}
+
+// Load reads the records' hash key, then lists every record in the namespace
+// with one request and keeps this instance's. An undecodable record is
+// skipped and reported, never fatal.
+func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
+	if err := inv.loadKey(ctx); err != nil {
+		return Loaded{}, fmt.Errorf("inventory: %w", err)
+	}
 	list, err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelInventory})
 	if err != nil {
-		return nil, fmt.Errorf("inventory: list ConfigMaps in %s: %w", inv.namespace, err)
+		return Loaded{}, fmt.Errorf("inventory: list ConfigMaps in %s: %w", inv.namespace, err)
 	}
-	var out []*record
+	var out Loaded
 	for i := range list.Items {
-		rec, err := decodeParent(&list.Items[i])
-		if err != nil {
-			return nil, err
+		cm := &list.Items[i]
+		if cm.Labels[LabelInstance] != inv.instance {
+			out.Foreign = append(out.Foreign, cm.Name)
+			continue
 		}
-		out = append(out, rec)
+		rec, err := decodeParent(cm)
+		if err == nil && rec.Instance != inv.instance {
+			err = fmt.Errorf("ConfigMap/%s/%s: inventory: the record names instance %q", cm.Namespace, cm.Name, rec.Instance)
+		}
+		if err != nil {
+			out.Invalid = append(out.Invalid, err)
+			continue
+		}
+		out.Records = append(out.Records, rec)
 	}
 	return out, nil
 }
 
 // Save writes a unit's record with one server-side apply.
 func (inv *Inventory) Save(ctx context.Context, rec *record) error {
+	rec.Instance = inv.instance
 	obj, err := parentObject(inv.namespace, rec)
 	if err != nil {
 		return err
@@ -176,9 +222,15 @@ func (inv *Inventory) Save(ctx context.Context, rec *record) error {
 
 // Delete removes a unit's parent once all its members are gone.
 func (inv *Inventory) Delete(ctx context.Context, kind, unit string) error {
-	err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).Delete(ctx, parentName(kind, unit), metav1.DeleteOptions{})
+	name := parentName(inv.instance, kind, unit)
+	err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).Delete(ctx, name, metav1.DeleteOptions{})
 	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("ConfigMap/%s/%s: delete: %w", inv.namespace, parentName(kind, unit), err)
+		return fmt.Errorf("ConfigMap/%s/%s: delete: %w", inv.namespace, name, err)
 	}
 	return nil
+}
+
+// applySetID is the id of a unit's parent in this inventory.
+func (inv *Inventory) applySetID(kind, unit string) string {
+	return applySetID(parentName(inv.instance, kind, unit), inv.namespace)
 }

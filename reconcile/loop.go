@@ -3,8 +3,10 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,10 +56,11 @@ type Loop struct {
 	firstPassOnce sync.Once
 
 	// Owned by the goroutine running cycle.
-	revision string // last revision rendered
-	retry    bool   // some unit failed: apply again even if the revision is unchanged
-	failures int    // consecutive fetch failures, for backoff
-	lastErr  string // last fetch error, reported once
+	revision string          // last revision rendered
+	retry    bool            // some unit failed: apply again even if the revision is unchanged
+	failures int             // consecutive fetch failures, for backoff
+	lastErr  string          // last fetch error, reported once
+	unsaved  map[string]bool // units whose record could not be written: saved at the next pass
 }
 
 // NewLoop builds a loop; Run starts it.
@@ -72,15 +75,25 @@ func NewLoop(cfg Config) *Loop {
 	return &Loop{
 		cfg:       cfg,
 		state:     st,
-		watcher:   newWatcher(cfg.Applier.Dynamic(), st),
+		watcher:   newWatcher(cfg.Applier.Dynamic(), st, cfg.Log),
 		fights:    newFights(cfg.Fights),
 		wake:      make(chan struct{}, 1),
 		firstPass: make(chan struct{}),
+		unsaved:   map[string]bool{},
 	}
 }
 
-// Ready reports whether the inventory was read (or the first revision processed).
-func (l *Loop) Ready() bool { return l.ready.Load() }
+// Ready reports whether the inventory was read and every watched kind can be
+// listed and watched; when not, the error says why.
+func (l *Loop) Ready() error {
+	if !l.ready.Load() {
+		return errors.New("inventory not yet read")
+	}
+	if p := l.watcher.problems(); len(p) > 0 {
+		return fmt.Errorf("cannot watch: %s", strings.Join(p, "; "))
+	}
+	return nil
+}
 
 // Wake asks for a fetch now (e.g. after a push webhook). Calls that arrive while
 // one is pending coalesce into a single fetch.
@@ -92,17 +105,20 @@ func (l *Loop) Wake() {
 }
 
 // Run reconciles until ctx is cancelled. The object being written when ctx is
-// cancelled is finished, and so is its unit's inventory record.
+// cancelled is finished, and so is its unit's inventory record; Run returns
+// once every drift worker stopped, so the events of the last writes have been
+// emitted.
 func (l *Loop) Run(ctx context.Context) error {
 	l.watcher.start(ctx)
 	if err := l.loadRecords(ctx); err != nil {
 		return err
 	}
-	l.ready.Store(true)
+	var workers sync.WaitGroup
 	for range driftWorkers {
-		go l.runDriftWorker(ctx)
+		workers.Go(func() { l.runDriftWorker(ctx) })
 	}
 	go l.resyncEvery(ctx)
+	defer workers.Wait() // a revert under way is finished and its event emitted
 	for {
 		wait := l.cycle(ctx)
 		timer := time.NewTimer(wait)
@@ -139,6 +155,9 @@ func (l *Loop) cycle(ctx context.Context) time.Duration {
 		if stop, err = s(ctx, p); stop || err != nil || ctx.Err() != nil {
 			break
 		}
+	}
+	if ctx.Err() != nil && !p.saved && len(p.dirtyUnits()) > 0 {
+		_, _ = l.saveRecords(ctx, p) // stopping: what was written is recorded, so no object is left unaccounted for
 	}
 	l.finish(p, err)
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,7 +139,9 @@ func (l *Loop) applyStage(ctx context.Context, p *pass, u *render.Unit, stage in
 
 // applyObject writes d unless the member tether applied before has the same
 // content; then only its in-memory desired object is filled in. The object is
-// decoded at most once, and only when it must be placed or written.
+// decoded at most once, and only when it must be placed or written. An object
+// another unit managed until now is handed over: written with this unit's
+// ApplySet label and moved to its record, never deleted and created again.
 func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desired) (bool, error) {
 	dr := &draft{desired: d}
 	if err := l.place(u, dr); err != nil {
@@ -147,11 +150,14 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	unlock := l.locks.lock(d.key)
 	defer unlock()
 	m, _, _ := l.state.lookup(d.key)
-	if m != nil && m.unit != u.Name {
-		return false, fmt.Errorf("%s: already managed by model %s", d.key, m.unit)
+	handover := m != nil && m.unit != u.Name
+	if handover {
+		if err := l.handoverAllowed(p, m, u); err != nil {
+			return false, err
+		}
 	}
 	partOf := l.applySetID(unitKind(u), u.Name)
-	if m != nil && m.hash == d.hash {
+	if !handover && m != nil && m.hash == d.hash {
 		if m.body == nil {
 			body, err := dr.stamp(m.revision, partOf)
 			if err != nil {
@@ -169,12 +175,37 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 		return false, err
 	}
 	next := &member{unit: u.Name, key: d.key, version: d.gvk.Version, body: body, hash: d.hash, revision: p.snap.Revision}
-	if err := l.write(ctx, unitKind(u), next); err != nil {
+	if m != nil {
+		next.adopted = m.adopted
+	}
+	if err := l.write(ctx, unitKind(u), next, m == nil); err != nil {
 		return false, err
+	}
+	if handover {
+		l.state.forget(m.unit, d.key)
+		p.touch(m.unit)
+		p.handedOver(u.Name, fmt.Sprintf("%s from %s %s", d.key, l.state.kindOf(m.unit), m.unit))
 	}
 	p.wrote(u.Name, d.key)
 	l.cfg.Metrics.objectApplied(d.key.Kind)
 	return true, nil
+}
+
+// handoverAllowed says whether u may take over an object the unit of m
+// managed: only when that unit rendered in this revision without it, or left
+// Git. A unit that failed to render may still want it: it stays with it.
+func (l *Loop) handoverAllowed(p *pass, m *member, u *render.Unit) error {
+	if _, ok := p.desired[m.unit]; ok {
+		if p.renders(m.unit, m.key) {
+			return fmt.Errorf("%s: also rendered by %s %s", m.key, l.state.kindOf(m.unit), m.unit)
+		}
+		return nil
+	}
+	if _, rendered := p.rendered(m.unit); rendered {
+		return fmt.Errorf("%s: managed by %s %s, which failed to render: it stays there until %s renders again",
+			m.key, l.state.kindOf(m.unit), m.unit, m.unit)
+	}
+	return nil
 }
 
 // place puts a namespaced object that names no namespace (a custom resource
@@ -189,7 +220,7 @@ func (l *Loop) place(u *render.Unit, d *draft) error {
 		return fmt.Errorf("%s: %w", d.key, err)
 	}
 	if namespaced {
-		if err := d.placeIn(u.Namespace); err != nil {
+		if err := d.placeIn(u.Namespace, l.cfg.Inventory.keyed); err != nil {
 			return err
 		}
 	}
@@ -199,8 +230,9 @@ func (l *Loop) place(u *render.Unit, d *draft) error {
 
 // write applies a member's desired object on a context that outlives
 // cancellation, records the fields tether now owns, and watches its kind. The
-// caller holds the object's lock.
-func (l *Loop) write(ctx context.Context, kind string, m *member) error {
+// caller holds the object's lock. first says tether has no record of the
+// object: if it exists already, tether adopts it and will never delete it.
+func (l *Loop) write(ctx context.Context, kind string, m *member, first bool) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
 	live, gvr, err := l.cfg.Applier.ApplyJSON(wctx, m.gvk(), m.key, m.body)
@@ -210,6 +242,7 @@ func (l *Loop) write(ctx context.Context, kind string, m *member) error {
 	next := *m
 	next.setOwned(appliedFields(live.ManagedFields))
 	next.resourceVersion = live.ResourceVersion
+	next.adopted = !live.Created && (m.adopted || first)
 	l.state.put(kind, &next)
 	l.watcher.watch(gvr, m.key.GroupKind())
 	return nil
@@ -241,8 +274,12 @@ func (l *Loop) unitApplied(p *pass, u *render.Unit) {
 		s.hash, s.revision, s.lastError = u.Hash, p.snap.Revision, ""
 	})
 	if keys := p.writes(u.Name); len(keys) > 0 {
-		l.emit(Event{Type: EventApplied, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name,
-			Count: len(keys), Objects: keys, Action: ActionApplied})
+		ev := Event{Type: EventApplied, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name,
+			Count: len(keys), Objects: keys, Action: ActionApplied}
+		if h := p.handovers(u.Name); len(h) > 0 {
+			ev.Message = "handed over: " + strings.Join(h, ", ")
+		}
+		l.emit(ev)
 	}
 }
 

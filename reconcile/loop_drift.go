@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -83,6 +84,9 @@ func (l *Loop) checkDrift(ctx context.Context, key Key) checked {
 	}
 	seen := time.Now()
 	d, err := l.detect(ctx, key, m)
+	if errors.Is(err, errNotSynced) {
+		return checked{wait: time.Second}
+	}
 	if err != nil {
 		l.cfg.Log.Error("drift check failed", "object", key.String(), "err", err)
 		return checked{failed: true}
@@ -113,7 +117,7 @@ func (l *Loop) checkDrift(ctx context.Context, key Key) checked {
 // came of it.
 func (l *Loop) revert(ctx context.Context, m *member, ev Event) checked {
 	ev.Action = ActionReverted
-	err := l.write(ctx, "", m)
+	err := l.write(ctx, "", m, false)
 	if err != nil {
 		ev.Action, ev.Message = ActionRevertFailed, err.Error()
 	} else {
@@ -176,6 +180,9 @@ func (l *Loop) detect(ctx context.Context, key Key, m *member) (*Drift, error) {
 		}
 		live = lo.full.Load()
 	}
+	if live == nil && !l.watcher.synced(key.GroupKind()) {
+		return nil, errNotSynced // not one GET per object while a watch starts
+	}
 	if live == nil {
 		got, err := l.cfg.Applier.get(ctx, m.gvk(), key)
 		if isNotFound(err) {
@@ -192,6 +199,10 @@ func (l *Loop) detect(ctx context.Context, key Key, m *member) (*Drift, error) {
 	}
 	return DetectDrift(applied, owned, live)
 }
+
+// errNotSynced: the watch cache of the object's kind is not filled yet; the
+// check is tried again a second later.
+var errNotSynced = errors.New("watch cache not synced yet")
 
 // olderThan reports whether resource version live predates tether's write at
 // rv. Resource versions are etcd revisions on every API server tether supports;

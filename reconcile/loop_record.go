@@ -4,41 +4,56 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// applySetID is the id of a unit's parent in this loop's inventory namespace.
-func (l *Loop) applySetID(kind, unit string) string {
-	return applySetID(parentName(kind, unit), l.cfg.Inventory.namespace)
-}
+// applySetID is the id of a unit's parent in this loop's inventory.
+func (l *Loop) applySetID(kind, unit string) string { return l.cfg.Inventory.applySetID(kind, unit) }
 
 // saveRecords writes the inventory record of every unit this pass changed,
 // and deletes the record of units that left Git once their members are gone.
+// A record that could not be written is written again at the next pass,
+// whether or not the head moved.
 func (l *Loop) saveRecords(ctx context.Context, p *pass) (bool, error) {
+	p.saved = true
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
+	for name := range l.unsaved {
+		p.touch(name)
+	}
+	var mu sync.Mutex
 	parallel(p.dirtyUnits(), func(name string) {
-		st, ok := l.state.unit(name)
-		if !ok {
+		err := l.saveRecord(wctx, p, name)
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil {
+			delete(l.unsaved, name)
 			return
 		}
-		members := l.state.memberList(name)
-		var err error
-		if _, rendered := p.rendered(name); !rendered && len(members) == 0 {
-			if err = l.cfg.Inventory.Delete(wctx, st.kind, name); err == nil {
-				l.state.dropUnit(name)
-			}
-		} else {
-			err = l.cfg.Inventory.Save(wctx, recordOf(st, members))
-		}
-		if err != nil {
-			p.fail(name)
-			l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Unit: name, Message: err.Error()})
-		}
+		l.unsaved[name] = true
+		p.fail(name)
+		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Unit: name, Message: err.Error()})
 	})
 	return false, nil
+}
+
+func (l *Loop) saveRecord(ctx context.Context, p *pass, name string) error {
+	st, ok := l.state.unit(name)
+	if !ok {
+		return nil
+	}
+	members := l.state.memberList(name)
+	if _, rendered := p.rendered(name); !rendered && len(members) == 0 {
+		err := l.cfg.Inventory.Delete(ctx, st.kind, name)
+		if err == nil {
+			l.state.dropUnit(name)
+		}
+		return err
+	}
+	return l.cfg.Inventory.Save(ctx, recordOf(st, members))
 }
 
 // recordOf turns a unit's state into its inventory record.
@@ -47,21 +62,23 @@ func recordOf(st unitState, members []*member) *record {
 	for _, m := range members {
 		rec.Objects = append(rec.Objects, memberRecord{
 			Group: m.key.Group, Version: m.version, Kind: m.key.Kind, Namespace: m.key.Namespace, Name: m.key.Name,
-			Hash: m.hash, Revision: m.revision, Fields: m.owned,
+			Hash: m.hash, Revision: m.revision, Fields: m.owned, Adopted: m.adopted,
 		})
 	}
 	return rec
 }
 
-// loadRecords reads the inventory into state and watches every kind it
-// names, so a restarted daemon continues where the last one stopped: unchanged
-// units are not re-applied, and drift made while it was down is found on the
-// first check. It retries until the API server answers or ctx ends.
+// loadRecords reads this instance's inventory into state and watches every
+// kind it names, so a restarted daemon continues where the last one stopped:
+// unchanged units are not re-applied, and drift made while it was down is
+// found on the first check. Records of other instances and records that
+// cannot be read are reported and left alone. It retries until the API
+// server answers or ctx ends.
 func (l *Loop) loadRecords(ctx context.Context) error {
-	var records []*record
+	var loaded Loaded
 	for attempt := 1; ; attempt++ {
 		var err error
-		if records, err = l.cfg.Inventory.Load(ctx); err == nil {
+		if loaded, err = l.cfg.Inventory.Load(ctx); err == nil {
 			break
 		}
 		l.cfg.Log.Error("inventory read failed", "attempt", attempt, "err", err)
@@ -71,28 +88,44 @@ func (l *Loop) loadRecords(ctx context.Context) error {
 		case <-time.After(min(time.Second<<min(attempt, 5), 30*time.Second)):
 		}
 	}
-	for _, rec := range records {
+	invalid := loaded.Invalid
+	for _, rec := range loaded.Records {
 		if err := l.restoreUnit(rec); err != nil {
-			l.cfg.Log.Error("inventory record unreadable", "model", rec.Unit, "err", err)
+			invalid = append(invalid, err)
 		}
 	}
-	l.cfg.Log.Info("inventory loaded", "models", len(records), "objects", l.state.managedCount())
+	for _, err := range invalid {
+		l.cfg.Log.Error("inventory record unreadable: left alone", "err", err)
+	}
+	if len(loaded.Foreign) > 0 {
+		l.cfg.Log.Info("inventory records of other instances ignored", "instance", l.cfg.Inventory.instance, "records", loaded.Foreign)
+	}
+	l.status.setRecords(loaded.Foreign, invalid)
+	l.cfg.Metrics.records(len(loaded.Foreign), len(invalid))
+	l.cfg.Log.Info("inventory loaded", "instance", l.cfg.Inventory.instance, "models", len(loaded.Records), "objects", l.state.managedCount())
+	l.ready.Store(true)
 	return nil
 }
 
-// restoreUnit puts one record's unit and members into state.
+// restoreUnit puts one record's unit and members into state. A record with a
+// member that cannot be read is refused whole.
 func (l *Loop) restoreUnit(rec *record) error {
-	l.state.update(rec.Unit, rec.Kind, func(s *unitState) { s.hash, s.revision = rec.Hash, rec.Revision })
+	var members []*member
 	for _, o := range rec.Objects {
 		if _, err := parseFields(&metav1.FieldsV1{Raw: o.Fields}); err != nil {
-			return err
+			return fmt.Errorf("record of %s %s: %s: %w", rec.Kind, rec.Unit, o.key(), err)
 		}
-		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision}
+		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, adopted: o.Adopted}
 		m.setOwned(o.Fields)
+		members = append(members, m)
+	}
+	l.state.update(rec.Unit, rec.Kind, func(s *unitState) { s.hash, s.revision = rec.Hash, rec.Revision })
+	for _, m := range members {
 		l.state.put(rec.Kind, m)
 		gvr, err := l.cfg.Applier.resourceFor(m.gvk())
 		if err != nil {
-			return fmt.Errorf("%s: %w", m.key, err)
+			l.cfg.Log.Error("inventory member's kind unknown: not watched", "object", m.key.String(), "err", err)
+			continue
 		}
 		l.watcher.watch(gvr, m.key.GroupKind())
 	}

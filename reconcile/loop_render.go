@@ -16,7 +16,7 @@ func (l *Loop) render(_ context.Context, p *pass) (bool, error) {
 		l.status.setError(err.Error())
 		return false, stalled{err}
 	}
-	p.compact(res)
+	p.compact(res, l.cfg.Inventory.keyed)
 	l.status.setError("")
 	return false, nil
 }

@@ -25,7 +25,7 @@ func TestColdApplyWritesOneRequestPerObjectAndAnInventory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parent := parentName("model", name)
+		parent := parentName(f.instance, "model", name)
 		id := applySetID(parent, f.ns)
 		if dep.Labels[LabelApplySetPartOf] != id {
 			t.Errorf("deployment %s part-of = %q, want %q", name, dep.Labels[LabelApplySetPartOf], id)
@@ -113,7 +113,7 @@ func TestRemovedModelIsPrunedWithItsInventory(t *testing.T) {
 	if _, err := f.cs.CoreV1().Services(f.ns).Get(f.ctx, "b", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("service b still exists (err %v)", err)
 	}
-	if _, err := f.cs.CoreV1().ConfigMaps(f.ns).Get(f.ctx, parentName("model", "b"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := f.cs.CoreV1().ConfigMaps(f.ns).Get(f.ctx, parentName(f.instance, "model", "b"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("inventory of b still exists (err %v)", err)
 	}
 	if _, err := f.cs.AppsV1().Deployments(f.ns).Get(f.ctx, stranger, metav1.GetOptions{}); err != nil {

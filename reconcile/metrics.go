@@ -20,6 +20,7 @@ type Metrics struct {
 	driftEvents       *prometheus.CounterVec
 	revertLatency     prometheus.Histogram
 	apiRequests       *prometheus.CounterVec
+	recordsIgnored    *prometheus.GaugeVec
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: unregistered).
@@ -43,10 +44,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "From the drifted object reaching tether to the revert being written.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tether_api_requests_total",
 			Help: "Requests tether sent to the API server, by verb."}, []string{"verb"}),
+		recordsIgnored: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tether_inventory_records_ignored",
+			Help: "Inventory records left alone at start: of other instances (foreign) or unreadable (invalid)."}, []string{"reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.reconcileDuration, m.objects, m.pruneBlockedTotal, m.unitStates, m.revisionInfo,
-			m.events, m.driftEvents, m.revertLatency, m.apiRequests)
+			m.events, m.driftEvents, m.revertLatency, m.apiRequests, m.recordsIgnored)
 	}
 	return m
 }
@@ -77,6 +80,11 @@ func (m *Metrics) observeEvent(ev Event) {
 	if ev.Type == EventDrift && ev.Drift != nil {
 		m.driftEvents.WithLabelValues(ev.Unit, ev.Drift.Object.Kind, string(ev.Action)).Inc()
 	}
+}
+
+func (m *Metrics) records(foreign, invalid int) {
+	m.recordsIgnored.WithLabelValues("foreign").Set(float64(foreign))
+	m.recordsIgnored.WithLabelValues("invalid").Set(float64(invalid))
 }
 
 func (m *Metrics) observeRevert(d time.Duration) { m.revertLatency.Observe(d.Seconds()) }

@@ -17,26 +17,33 @@ type pass struct {
 	newRev   bool
 	res      *render.Result          // units without their objects: see objects
 	index    map[string]int          // position of each unit in res.Units, by name
+	keys     map[Key]bool            // every object a valid unit renders
+	unplaced map[Key]bool            // objects rendered without a namespace, keyed without one
 	desired  map[string]*render.Unit // valid, rendered units by name
 	objects  map[string][]desired    // encoded objects of each valid unit, by name
 	reported bool                    // the pass got through every step
+	saved    bool                    // the records step ran
 
 	mu      sync.Mutex
 	failed  map[string]bool // units that failed to apply, prune or save
 	dirty   map[string]bool // units whose record needs saving
 	written map[string][]Key
+	handed  map[string][]string // objects each unit took over from another, as "Kind/ns/name from model x"
 }
 
 func newPass() *pass {
-	return &pass{start: time.Now(), failed: map[string]bool{}, dirty: map[string]bool{}, written: map[string][]Key{}}
+	return &pass{start: time.Now(), failed: map[string]bool{}, dirty: map[string]bool{}, written: map[string][]Key{},
+		handed: map[string][]string{}}
 }
 
 // compact keeps a rendered revision for the rest of the pass with each unit's
 // objects encoded, so the decoded render result is garbage from here on.
-func (p *pass) compact(res *render.Result) {
+// Content hashes are keyed as the records store them.
+func (p *pass) compact(res *render.Result, keyed func(string) string) {
 	p.res = &render.Result{Settings: res.Settings, Units: make([]render.Unit, len(res.Units))}
 	p.desired, p.objects = map[string]*render.Unit{}, map[string][]desired{}
 	p.index = make(map[string]int, len(res.Units))
+	p.keys, p.unplaced = map[Key]bool{}, map[Key]bool{}
 	for i, u := range res.Units {
 		p.index[u.Name] = i
 		if u.Err == nil {
@@ -47,16 +54,29 @@ func (p *pass) compact(res *render.Result) {
 					u.Err = err
 					break
 				}
+				d.hash = keyed(d.hash)
 				objs = append(objs, d)
 			}
+			u.Hash = keyed(u.Hash)
 			if u.Err == nil {
 				p.objects[u.Name] = objs
+				p.indexKeys(objs)
 			}
 		}
 		u.Objects = nil
 		p.res.Units[i] = u
 		if u.Err == nil {
 			p.desired[u.Name] = &p.res.Units[i]
+		}
+	}
+}
+
+func (p *pass) indexKeys(objs []desired) {
+	for _, d := range objs {
+		if d.place {
+			p.unplaced[d.key] = true
+		} else {
+			p.keys[d.key] = true
 		}
 	}
 }
@@ -89,6 +109,40 @@ func (p *pass) wrote(unit string, key Key) {
 	p.dirty[unit] = true
 	p.written[unit] = append(p.written[unit], key)
 	p.mu.Unlock()
+}
+
+// handedOver records an object unit took over from another unit.
+func (p *pass) handedOver(unit, what string) {
+	p.mu.Lock()
+	p.handed[unit] = append(p.handed[unit], what)
+	p.mu.Unlock()
+}
+
+func (p *pass) handovers(unit string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.handed[unit]
+}
+
+// renders reports whether the valid unit named unit renders key in this pass.
+// An object not yet placed in a namespace matches key in any namespace: when
+// in doubt, it is rendered.
+func (p *pass) renders(unit string, key Key) bool {
+	for _, d := range p.objects[unit] {
+		if d.key == key || (d.place && d.key.Namespace == "" && d.key.Group == key.Group && d.key.Kind == key.Kind && d.key.Name == key.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// renderedAnywhere reports whether any valid unit renders key in this pass:
+// such an object is never pruned. An object not yet placed in a namespace
+// matches key in any namespace.
+func (p *pass) renderedAnywhere(key Key) bool {
+	anyNS := key
+	anyNS.Namespace = ""
+	return p.keys[key] || p.unplaced[anyNS]
 }
 
 // writes returns the objects written for unit in this pass.

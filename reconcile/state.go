@@ -30,6 +30,9 @@ type member struct {
 	ownedSum [sha256.Size]byte
 	// resourceVersion is the object's version right after tether's write.
 	resourceVersion string
+	// adopted: the object existed before tether first applied it; tether
+	// manages it but never deletes it.
+	adopted bool
 }
 
 // setOwned records tether's managedFields entry, re-encoded the way the watch
@@ -195,6 +198,29 @@ func (s *state) unitNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// kindOf is a unit's kind, model or bundle, for messages.
+func (s *state) kindOf(name string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if u := s.units[name]; u != nil {
+		return u.kind
+	}
+	return "model"
+}
+
+// modelObjects is the number of objects models (not bundles) manage.
+func (s *state) modelObjects() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, u := range s.units {
+		if u.kind != "bundle" {
+			n += len(u.members)
+		}
+	}
+	return n
 }
 
 // keys lists every object tether manages.

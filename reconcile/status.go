@@ -12,6 +12,18 @@ type statusBoard struct {
 	mu        sync.Mutex
 	revision  string
 	lastError string
+	foreign   []string // records of other instances, left alone
+	invalid   []string // records of this instance that could not be read, left alone
+}
+
+func (b *statusBoard) setRecords(foreign []string, invalid []error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.foreign = foreign
+	b.invalid = nil
+	for _, err := range invalid {
+		b.invalid = append(b.invalid, err.Error())
+	}
 }
 
 func (b *statusBoard) setRevision(r string) {
@@ -28,10 +40,17 @@ func (b *statusBoard) setError(e string) {
 
 // Status is the JSON document served on /status.
 type Status struct {
+	Instance  string       `json:"instance"`
 	Revision  string       `json:"revision"`
 	Ready     bool         `json:"ready"`
+	NotReady  string       `json:"notReady,omitempty"` // why not ready
 	LastError string       `json:"lastError,omitempty"`
 	Units     []UnitStatus `json:"models"`
+	// ForeignRecords are inventory records of other daemons (or none) in the
+	// inventory namespace; InvalidRecords are this daemon's records it could
+	// not read. Both are left alone: nothing they list is ever pruned.
+	ForeignRecords []string `json:"foreignRecords,omitempty"`
+	InvalidRecords []string `json:"invalidRecords,omitempty"`
 }
 
 // UnitStatus is one unit in /status.
@@ -63,8 +82,13 @@ type DriftStatus struct {
 // Status returns a snapshot of what the loop knows.
 func (l *Loop) Status() Status {
 	l.status.mu.Lock()
-	s := Status{Revision: l.status.revision, LastError: l.status.lastError, Ready: l.Ready()}
+	notReady := l.Ready()
+	s := Status{Instance: l.cfg.Inventory.instance, Revision: l.status.revision, LastError: l.status.lastError, Ready: notReady == nil,
+		ForeignRecords: l.status.foreign, InvalidRecords: l.status.invalid}
 	l.status.mu.Unlock()
+	if notReady != nil {
+		s.NotReady = notReady.Error()
+	}
 	s.Units = []UnitStatus{}
 	for _, name := range l.state.unitNames() {
 		s.Units = append(s.Units, l.unitStatus(name))

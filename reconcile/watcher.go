@@ -3,6 +3,9 @@ package reconcile
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,10 +30,14 @@ type Watcher struct {
 	queue   workqueue.TypedRateLimitingInterface[Key]
 	state   *state
 
-	mu       sync.Mutex
-	watching map[schema.GroupVersionResource]bool
-	byKind   map[schema.GroupKind]cache.Indexer
-	ctx      context.Context
+	mu        sync.Mutex
+	watching  map[schema.GroupVersionResource]bool
+	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	byKind    map[schema.GroupKind]cache.Indexer
+	hasSynced map[schema.GroupKind]cache.InformerSynced
+	failing   map[schema.GroupVersionResource]string // the last list or watch error of a kind not synced
+	ctx       context.Context
+	log       *slog.Logger
 }
 
 // liveObject is what the watch cache keeps of an object: its identity, a
@@ -48,7 +55,7 @@ type liveObject struct {
 }
 
 // newWatcher builds a watcher; nothing is watched until watch is called.
-func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
+func newWatcher(dyn dynamic.Interface, st *state, log *slog.Logger) *Watcher {
 	selector := render.LabelManagedBy + "=" + render.ManagedByTether
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, metav1.NamespaceAll, func(o *metav1.ListOptions) {
 		o.LabelSelector = selector
@@ -59,11 +66,15 @@ func newWatcher(dyn dynamic.Interface, st *state) *Watcher {
 	// forgotten after the next success.
 	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[Key](5*time.Millisecond, 30*time.Second)
 	return &Watcher{
-		factory:  factory,
-		queue:    workqueue.NewTypedRateLimitingQueue(limiter),
-		state:    st,
-		watching: map[schema.GroupVersionResource]bool{},
-		byKind:   map[schema.GroupKind]cache.Indexer{},
+		factory:   factory,
+		queue:     workqueue.NewTypedRateLimitingQueue(limiter),
+		state:     st,
+		watching:  map[schema.GroupVersionResource]bool{},
+		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{},
+		byKind:    map[schema.GroupKind]cache.Indexer{},
+		hasSynced: map[schema.GroupKind]cache.InformerSynced{},
+		failing:   map[schema.GroupVersionResource]string{},
+		log:       log,
 	}
 }
 
@@ -78,7 +89,11 @@ func (w *Watcher) start(ctx context.Context) {
 	}()
 }
 
-// watch starts an informer for gvr (once) and waits for its cache to fill.
+// watch starts an informer for gvr once. It does not wait for the cache to
+// fill: a kind tether may apply but not list or watch (RBAC, a broken
+// conversion webhook) must not hang the loop or a drift worker holding a
+// lock. Such a kind shows in problems (and so in /readyz and /status) and is
+// logged once per distinct error.
 func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 	w.mu.Lock()
 	if w.watching[gvr] {
@@ -87,8 +102,11 @@ func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 	}
 	inf := w.factory.ForResource(gvr).Informer()
 	_ = inf.SetTransform(w.summarize)
+	_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { w.failed(gvr, err) })
 	w.watching[gvr] = true
+	w.informers[gvr] = inf
 	w.byKind[gk] = inf.GetIndexer()
+	w.hasSynced[gk] = inf.HasSynced
 	ctx := w.ctx
 	w.mu.Unlock()
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -97,7 +115,38 @@ func (w *Watcher) watch(gvr schema.GroupVersionResource, gk schema.GroupKind) {
 		DeleteFunc: w.enqueue,
 	})
 	w.factory.Start(ctx.Done())
-	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
+}
+
+// failed records a list or watch error of gvr, logged when it is new.
+func (w *Watcher) failed(gvr schema.GroupVersionResource, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if msg := err.Error(); w.failing[gvr] != msg {
+		w.failing[gvr] = msg
+		w.log.Error("watch failed: drift of this kind is not seen until it works", "resource", gvr.String(), "err", msg)
+	}
+}
+
+// synced reports whether the cache of gk holds every object of that kind.
+func (w *Watcher) synced(gk schema.GroupKind) bool {
+	w.mu.Lock()
+	hasSynced := w.hasSynced[gk]
+	w.mu.Unlock()
+	return hasSynced != nil && hasSynced()
+}
+
+// problems lists the kinds whose cache never filled, with their last error.
+func (w *Watcher) problems() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for gvr, msg := range w.failing {
+		if inf := w.informers[gvr]; inf == nil || !inf.HasSynced() {
+			out = append(out, fmt.Sprintf("%s: %s", gvr.GroupResource(), msg))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // summarize is the informers' transform: it turns each object the watch
