@@ -33,7 +33,9 @@ type runFlags struct {
 	defaultNamespace, drift, listen          string
 	logFormat, logLevel, workDir             string
 	inventoryNamespace, maxPrune             string
-	memoryLimit                              string
+	memoryLimit, instance                    string
+	kubeQPS                                  float32
+	kubeBurst                                int
 	requireDigest, prune                     bool
 	resync                                   time.Duration
 	git                                      sourceFlags
@@ -100,7 +102,10 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	setGroup(fs, groupModels, "default-namespace", "require-digest")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: the in-cluster service account)")
 	fs.StringVar(&f.inventoryNamespace, "inventory-namespace", "", "namespace of the inventory ConfigMaps that record what tether applied (default: --default-namespace; it must exist)")
-	setGroup(fs, groupCluster, "kubeconfig", "inventory-namespace")
+	fs.StringVar(&f.instance, "instance", "", "this daemon's identity, carried by its inventory records: it acts only on its own records (default: the repository's name and a digest of --repo, the ref and --path)")
+	fs.Float32Var(&f.kubeQPS, "kube-api-qps", 200, "most requests per second to the API server, in or out of the cluster (API Priority and Fairness still applies)")
+	fs.IntVar(&f.kubeBurst, "kube-api-burst", 400, "burst of requests to the API server above --kube-api-qps")
+	setGroup(fs, groupCluster, "kubeconfig", "inventory-namespace", "instance", "kube-api-qps", "kube-api-burst")
 	fs.StringVar(&f.drift, "drift", render.DriftRevert, "drift mode of models whose spec and tether.yaml set none: revert (re-apply at once) or report (only report)")
 	fs.DurationVar(&f.resync, "resync", 10*time.Minute, "period of a full drift check of every managed object, from the watch cache (0 disables)")
 	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git (--prune=false turns pruning off)")
@@ -142,10 +147,30 @@ func (f *runFlags) check() error {
 	if f.inventoryNamespace == "" {
 		f.inventoryNamespace = f.defaultNamespace
 	}
+	if f.instance != "" {
+		if err := reconcile.ValidateInstance(f.instance); err != nil {
+			return usagef("run: --instance %v", err)
+		}
+	}
+	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {
+		return usagef("run: --kube-api-qps and --kube-api-burst must be positive")
+	}
 	return f.notify.check()
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
+// restConfig loads the client settings, in the cluster or from kubeconfig,
+// with the same request rate either way: client-go's default of 5 per second
+// would starve 32 apply workers (issue 12).
+func restConfig(kubeconfig string, qps float32, burst int) (*rest.Config, error) {
+	cfg, err := loadRESTConfig(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = qps, burst
+	return cfg, nil
+}
+
+func loadRESTConfig(kubeconfig string) (*rest.Config, error) {
 	if kubeconfig == "" {
 		cfg, err := rest.InClusterConfig()
 		if err != nil {
@@ -160,9 +185,6 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	if err != nil {
 		return nil, usagef("run: --kubeconfig %s: %v", kubeconfig, err)
 	}
-	// The local API server does its own flow control; don't throttle a reconciler
-	// that applies one request per object.
-	cfg.QPS, cfg.Burst = 200, 400
 	return cfg, nil
 }
 
@@ -179,7 +201,7 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return err
 	}
-	cfg, err := restConfig(f.kubeconfig)
+	cfg, err := restConfig(f.kubeconfig, f.kubeQPS, f.kubeBurst)
 	if err != nil {
 		return err
 	}
@@ -199,7 +221,9 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := reconcile.NewMetrics(registry)
-	notifier, stopNotify, err := startNotify(ctx, &f.notify, log, registry)
+	// The notifications outlive ctx: the events of the last writes, made after
+	// SIGTERM, still go out before the process ends.
+	notifier, stopNotify, err := startNotify(context.WithoutCancel(ctx), &f.notify, log, registry)
 	if err != nil {
 		return err
 	}
@@ -210,11 +234,15 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 		return err
 	}
 	opts := render.Options{DefaultNamespace: f.defaultNamespace, RequireDigest: f.requireDigest, DefaultDrift: f.drift}
+	instance := f.instance
+	if instance == "" {
+		instance = reconcile.DefaultInstance(repo.URL(), repo.Ref(), f.path)
+	}
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source:    repo,
 		Render:    func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
 		Applier:   applier,
-		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace),
+		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace, instance),
 		Interval:  interval,
 		Schedule:  schedule,
 		Resync:    f.resync,
@@ -233,7 +261,7 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 		return err
 	}
 	defer shutdown(srv)
-	log.Info("tether started", "version", version, "repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
+	log.Info("tether started", "version", version, "instance", instance, "repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
 	err = loop.Run(ctx)
 	log.Info("tether stopped")
 	return err
@@ -260,13 +288,16 @@ func serve(addr string, loop *reconcile.Loop, registry *prometheus.Registry, hoo
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !loop.Ready() {
-			http.Error(w, "inventory not yet read", http.StatusServiceUnavailable)
+		if err := loop.Ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts bound what a slow or idle client can hold: a webhook body of
+	// up to 10 MiB has 30 s to arrive, an answer 60 s to leave (issue 11).
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, usagef("run: --listen %s: %v", addr, err)
