@@ -50,6 +50,7 @@ func LoadModel(dir, folder string, opts Options) (u Unit) {
 		u.Err = err
 		return u
 	}
+	stampModelObjects(objs, m)
 	u.Objects, u.Hash = objs, ObjectsHash(objs)
 	return u
 }
@@ -63,6 +64,9 @@ func applyDefaults(m *Model, folder string, opts Options) {
 	}
 	if m.Spec.Drift == "" {
 		m.Spec.Drift = opts.DefaultDrift
+	}
+	if m.Spec.Protect == nil {
+		m.Spec.Protect = &opts.DefaultProtect
 	}
 }
 
