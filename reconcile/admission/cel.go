@@ -35,7 +35,8 @@ func matchConditions() []admissionregistrationv1.MatchCondition {
 
 // variables name who is asking. oldObject is set for every request the
 // policy matches (UPDATE and DELETE); model and source come from the labels
-// and annotations tether renders, for the message.
+// and annotations tether renders, for the message ("" for an object someone
+// else labelled).
 func variables(tether, exemptUsers, exemptGroups []string) []admissionregistrationv1.Variable {
 	exempt := []string{}
 	if len(exemptUsers) > 0 {
@@ -52,7 +53,7 @@ func variables(tether, exemptUsers, exemptGroups []string) []admissionregistrati
 		{Name: "byController", Expression: "request.userInfo.username == " + celString(controllerManager) +
 			"\n|| (has(request.userInfo.groups) && " + celString(kubeSystemAccounts) + " in request.userInfo.groups)"},
 		{Name: "exempt", Expression: strings.Join(exempt, "\n|| ")},
-		{Name: "model", Expression: "oldObject.metadata.?labels[?" + celString(render.LabelModel) + "].orValue(request.name)"},
+		{Name: "model", Expression: "oldObject.metadata.?labels[?" + celString(render.LabelModel) + "].orValue('')"},
 		{Name: "source", Expression: "oldObject.metadata.?annotations[?" + celString(render.AnnotationSrc) + "].orValue('" + render.ModelsDir + "/' + variables.model)"},
 	}
 }
@@ -62,25 +63,25 @@ func variables(tether, exemptUsers, exemptGroups []string) []admissionregistrati
 func messageExpression(exemptGroups []string) string {
 	return strings.Join([]string{
 		"'tether protects ' + request.kind.kind + ' ' + (request.namespace != '' ? request.namespace + '/' : '') + request.name",
-		"': it belongs to model ' + variables.model + ', rendered from ' + variables.source + ' in Git, and only tether may '",
-		"(request.operation == 'DELETE' ? 'delete' : 'change') + ' it. Change ' + variables.source",
-		celString("/" + render.ModelFile + " (or the kustomization.yaml beside it) in Git and tether applies it; "),
+		"(variables.model != '' ? ': it belongs to model ' + variables.model + ', rendered from ' + variables.source + ' in Git,' : ' (labelled " + render.LabelProtect + "=true),')",
+		"' and only tether may ' + (request.operation == 'DELETE' ? 'delete' : 'change') + ' it. '",
+		"(variables.model != '' ? 'Change ' + variables.source + '/" + render.ModelFile + " (or the kustomization.yaml beside it) in Git and tether applies it. ' : '')",
 		celString(breakGlass(exemptGroups)),
 	}, "\n+ ")
 }
 
 // message is the fallback should messageExpression fail.
 func message(exemptGroups []string) string {
-	return "tether protects this object: change its model's folder in Git and tether applies it; " + breakGlass(exemptGroups)
+	return "tether protects this object: change its model's folder in Git and tether applies it. " + breakGlass(exemptGroups)
 }
 
 // breakGlass says how to get through in an emergency.
 func breakGlass(exemptGroups []string) string {
 	binding := "delete ValidatingAdmissionPolicyBinding " + Name + " (see \"Drift prevention\" in the tether README)"
 	if len(exemptGroups) == 0 {
-		return "in an emergency, " + binding
+		return "In an emergency, " + binding
 	}
-	return "in an emergency, act as a member of group " + strings.Join(exemptGroups, " or ") + ", or " + binding
+	return "In an emergency, act as a member of group " + strings.Join(exemptGroups, " or ") + ", or " + binding
 }
 
 // celString is s as a CEL string literal: single-quoted when that needs no
