@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // Labels and annotations tether puts on every object it renders.
@@ -21,6 +22,14 @@ const (
 	ComponentTraining = "training"
 	ComponentServing  = "serving"
 )
+
+// LabelProtect marks the objects of a model with spec.protect (or tether.yaml's
+// protect): the admission policy `tether admission-policy` prints selects them.
+const LabelProtect = "tether.dev/protect"
+
+// AnnotationTrainingRun on the serving objects of a model that also trains
+// names the training Job (or CronJob) rendered from the same spec.
+const AnnotationTrainingRun = "tether.dev/training-run"
 
 // objectMeta builds the metadata shared by every object of one model component.
 // The model's own labels come first so tether's labels always win.
@@ -57,4 +66,43 @@ func podLabels(m *Model, component string) map[string]string {
 	}
 	maps.Copy(labels, selectorLabels(m, component))
 	return labels
+}
+
+// stampModelObjects adds what depends on every rendered object of a model,
+// overlay output included: LabelProtect when the model is protected, and on
+// its serving objects AnnotationTrainingRun naming its training run.
+func stampModelObjects(objs []*unstructured.Unstructured, m *Model) {
+	run := trainingRun(objs, m)
+	for _, o := range objs {
+		if *m.Spec.Protect {
+			labels := o.GetLabels()
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[LabelProtect] = "true"
+			o.SetLabels(labels)
+		}
+		if run != "" && o.GetLabels()[LabelComponent] == ComponentServing && o.GetLabels()[LabelModel] == m.Metadata.Name {
+			setAnnotation(o, AnnotationTrainingRun, run)
+		}
+	}
+}
+
+// trainingRun is the name of the model's training Job or CronJob as rendered
+// (after an overlay renamed or prefixed it), "" when the model does not train
+// or an overlay left more than one candidate.
+func trainingRun(objs []*unstructured.Unstructured, m *Model) string {
+	run := ""
+	for _, o := range objs {
+		kind, labels := o.GetKind(), o.GetLabels()
+		if (kind != "Job" && kind != "CronJob") || o.GetAPIVersion() != "batch/v1" ||
+			labels[LabelModel] != m.Metadata.Name || labels[LabelComponent] != ComponentTraining {
+			continue
+		}
+		if run != "" {
+			return ""
+		}
+		run = o.GetName()
+	}
+	return run
 }

@@ -49,6 +49,7 @@ func LoadModel(dir, folder string, opts Options) (u Unit) {
 		u.Err = err
 		return u
 	}
+	stampModelObjects(objs, m)
 	u.Objects, u.Hash = objs, ObjectsHash(objs)
 	return u
 }
@@ -62,6 +63,9 @@ func applyDefaults(m *Model, folder string, opts Options) {
 	}
 	if m.Spec.Drift == "" {
 		m.Spec.Drift = opts.DefaultDrift
+	}
+	if m.Spec.Protect == nil {
+		m.Spec.Protect = &opts.DefaultProtect
 	}
 }
 

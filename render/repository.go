@@ -25,6 +25,7 @@ type Options struct {
 	DefaultNamespace string // namespace for models that name none
 	RequireDigest    bool   // images must be pinned by digest
 	DefaultDrift     string // drift mode for models that name none
+	DefaultProtect   bool   // protect models that do not set spec.protect
 }
 
 // Result is one revision of a models repository, rendered.

@@ -24,6 +24,7 @@ type Settings struct {
 	Preview          Preview      // what preview environments deploy
 	AllowMassPrune   bool         // let this revision prune more than --max-prune
 	Bundles          []string     // plain kustomize folders to apply, slash paths relative to the repository
+	Protect          bool         // protect models that do not set spec.protect
 }
 
 // Preview configures the preview environments of pull requests.
@@ -49,7 +50,8 @@ const (
 
 // Resolve returns the options rendering uses when the daemon was started with
 // flags: the repository overrides flag defaults where both set the same thing,
-// except safety settings, where the stricter wins (requireDigest is ORed).
+// except safety settings, where the stricter wins (requireDigest and protect
+// are ORed).
 func (s Settings) Resolve(flags Options) Options {
 	opts := flags
 	if s.DefaultNamespace != "" {
@@ -59,6 +61,7 @@ func (s Settings) Resolve(flags Options) Options {
 		opts.DefaultDrift = s.Drift
 	}
 	opts.RequireDigest = flags.RequireDigest || s.RequireDigest
+	opts.DefaultProtect = flags.DefaultProtect || s.Protect
 	return opts
 }
 
@@ -71,6 +74,7 @@ type settingsFile struct {
 	Preview          Preview          `yaml:"preview"`
 	AllowMassPrune   bool             `yaml:"allowMassPrune"`
 	Bundles          []string         `yaml:"bundles"`
+	Protect          bool             `yaml:"protect"`
 }
 
 type syncWindowFile struct {
@@ -124,7 +128,7 @@ func decodeSettings(file string, data []byte) (Settings, error) {
 func (v *validator) settings(raw *settingsFile) Settings {
 	s := Settings{
 		DefaultNamespace: raw.DefaultNamespace, RequireDigest: raw.RequireDigest, Drift: raw.Drift,
-		Preview: raw.Preview, AllowMassPrune: raw.AllowMassPrune, Bundles: raw.Bundles,
+		Preview: raw.Preview, AllowMassPrune: raw.AllowMassPrune, Bundles: raw.Bundles, Protect: raw.Protect,
 	}
 	if raw.DefaultNamespace != "" {
 		v.namespace("defaultNamespace", raw.DefaultNamespace)

@@ -33,6 +33,7 @@ type Spec struct {
 	ModelURI string    `yaml:"modelURI,omitempty" json:"modelURI,omitempty"`
 	Drift    string    `yaml:"drift,omitempty" json:"drift,omitempty"`
 	Suspend  bool      `yaml:"suspend,omitempty" json:"suspend,omitempty"`
+	Protect  *bool     `yaml:"protect,omitempty" json:"protect,omitempty"` // label tether.dev/protect=true; nil: tether.yaml's protect
 	Training *Training `yaml:"training,omitempty" json:"training,omitempty"`
 	Serving  *Serving  `yaml:"serving,omitempty" json:"serving,omitempty"`
 }

@@ -20,6 +20,7 @@ var commands = []func() *cobra.Command{
 	newRunCommand,
 	newRenderCommand,
 	newValidateCommand,
+	newAdmissionPolicyCommand,
 	newVersionCommand,
 }
 

@@ -72,6 +72,9 @@ func TestBadInvocation(t *testing.T) {
 		{"bad version output", nil, []string{"version", "-o", "yaml"}, `version: --output "yaml": expected text or json`},
 		{"unknown shell", nil, []string{"completion", "tcsh"}, `unknown command "tcsh" for "tether completion"`},
 		{"no shell", nil, []string{"completion"}, `completion: missing command (see 'tether completion --help')`},
+		{"admission-policy without --service-account", nil, []string{"admission-policy"}, `admission-policy: required flag(s) "service-account" not set`},
+		{"bad service account", nil, []string{"admission-policy", "--service-account", "tether"}, `admission-policy: service account "tether": expected NAMESPACE/NAME`},
+		{"bad admission mode", map[string]string{"TETHER_MODE": "block"}, []string{"admission-policy", "--service-account", "a/b"}, `admission-policy: mode "block": expected deny, warn or audit`},
 		{"bad environment value", map[string]string{"TETHER_PRUNE": "maybe"}, []string{"run", "--repo", "."}, `run: TETHER_PRUNE="maybe": invalid argument "maybe" for "--prune" flag`},
 		{"bad environment duration", map[string]string{"TETHER_RESYNC": "often"}, []string{"run"}, `run: TETHER_RESYNC="often"`},
 	}

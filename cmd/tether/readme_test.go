@@ -131,7 +131,8 @@ func TestReadmeFlags(t *testing.T) {
 }
 
 // sameDefault compares a documented default with a flag's: durations by
-// value (10m is 10m0s), a false bool with an empty cell or `false`.
+// value (10m is 10m0s), a false bool with an empty cell or `false`, an empty
+// list with an empty cell.
 func sameDefault(f *pflag.Flag, documented string) bool {
 	switch f.Value.Type() {
 	case "duration":
@@ -140,6 +141,10 @@ func sameDefault(f *pflag.Flag, documented string) bool {
 	case "bool":
 		if documented == "" {
 			documented = "false"
+		}
+	case "stringArray", "stringSlice":
+		if documented == "" {
+			documented = "[]"
 		}
 	}
 	return f.DefValue == documented
@@ -174,7 +179,10 @@ func TestDocumentedDefault(t *testing.T) {
 	}
 	fs.Duration("resync", 10*time.Minute, "")
 	fs.Bool("prune", false, "")
+	fs.StringArray("exempt-user", nil, "")
+	fs.StringArray("resource", []string{"configmaps"}, "")
 	dur, boolean := fs.Lookup("resync"), fs.Lookup("prune")
+	list, listed := fs.Lookup("exempt-user"), fs.Lookup("resource")
 	tests := []struct {
 		cell string
 		flag *pflag.Flag
@@ -196,6 +204,10 @@ func TestDocumentedDefault(t *testing.T) {
 		{"`false`", boolean, true},
 		{"", boolean, true},
 		{"`true`", boolean, false},
+		{"", list, true},
+		{"(required)", list, true},
+		{"", listed, false},
+		{"`[configmaps]`", listed, true},
 	}
 	for _, tt := range tests {
 		if got := sameDefault(tt.flag, documentedDefault(tt.cell)); got != tt.same {
