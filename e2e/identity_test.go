@@ -24,10 +24,12 @@ import (
 var kubeSystemGroups = []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}
 
 // tetherRules are what tether needs to apply, watch and prune the kinds a
-// model renders and to keep its inventory ConfigMaps.
+// model renders, to keep its inventory ConfigMaps and to read (or create once)
+// the Secret its records' hashes are keyed with.
 var tetherRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: allVerbs},
 	{APIGroups: []string{""}, Resources: []string{"services", "configmaps"}, Verbs: allVerbs},
+	{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "create"}},
 	{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: allVerbs},
 	{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: allVerbs},
 }
