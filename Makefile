@@ -4,8 +4,9 @@ GO ?= go
 CLUSTER_DIR ?= .cache/cluster
 LOCALCLUSTER := $(GO) run ./e2e/cluster/cmd/localcluster
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+IMAGE ?= localhost/tether:dev
 
-.PHONY: all build test unit e2e vet cluster-build cluster-up cluster-down demo bench clean
+.PHONY: all build image test unit e2e vet cluster-build cluster-up cluster-down demo bench clean
 
 all: build
 
@@ -15,6 +16,11 @@ all: build
 # memory the binary's own pages take (about 60 MiB resident instead of 28).
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/tether ./cmd/tether
+
+## image: the container image ($(IMAGE)) from the Dockerfile, built offline with podman
+# from local stand-ins of its base images; installs podman, buildah and runc when missing.
+image:
+	VERSION=$(VERSION) ./e2e/image/build.sh $(IMAGE)
 
 ## test: vet, unit tests and end-to-end tests against the local control plane
 # reconcile and e2e packages each start their own control plane; -p 1 runs the
