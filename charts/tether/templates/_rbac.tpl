@@ -1,25 +1,25 @@
 {{/*
 tether.rules: what tether does with the kinds models render (render/): it
-server-side applies them (patch; an apply that creates needs no create),
+server-side applies them (patch, and create for an apply that creates one),
 watches them (list, watch), reads back a drifted or deleted one (get) and
 prunes them (delete). Then rbac.extraRules, for what bundles apply.
 */}}
 {{- define "tether.rules" -}}
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [batch]
   resources: [cronjobs]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [apps]
   resources: [deployments]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]
   resources: [services]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 {{- with .Values.rbac.extraRules }}
 {{ toYaml . }}
 {{- end }}
