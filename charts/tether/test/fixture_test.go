@@ -89,12 +89,31 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
+	e.deploy = find(t, objects(t, e.install(t, releaseName, e.values(t))), "Deployment", releaseName)
+	return e
+}
+
+// values are testdata/install.values.yaml pointed at the test's Git server,
+// polled every second.
+func (e *env) values(t *testing.T) map[string]any {
+	t.Helper()
 	values := readValues(t, filepath.Join("testdata", "install.values.yaml"))
 	cfg := values["config"].(map[string]any)
 	cfg["repo"], cfg["interval"] = e.git.URL, "1s"
+	return values
+}
 
-	e.deploy = find(t, objects(t, e.install(t, values)), "Deployment", releaseName)
-	return e
+// scoped installs a second release, tether-scoped, with rbac.scope
+// namespaces (writes in modelNamespace only), and returns the env for it.
+func (e *env) scoped(t *testing.T) *env {
+	t.Helper()
+	const name = "tether-scoped"
+	values := e.values(t)
+	rbac := values["rbac"].(map[string]any)
+	rbac["scope"], rbac["namespaces"] = "namespaces", []any{modelNamespace}
+	s := *e
+	s.deploy = find(t, objects(t, e.install(t, name, values)), "Deployment", name)
+	return &s
 }
 
 func (e *env) createNamespace(t *testing.T, name string) {
@@ -106,9 +125,9 @@ func (e *env) createNamespace(t *testing.T, name string) {
 	}
 }
 
-// install installs the chart with helm's SDK, as `helm install`, and returns
-// the release's manifest.
-func (e *env) install(t *testing.T, values map[string]any) string {
+// install installs the chart as release name in releaseNamespace with helm's
+// SDK, as `helm install`, and returns the release's manifest.
+func (e *env) install(t *testing.T, name string, values map[string]any) string {
 	t.Helper()
 	ch, err := loader.Load(chartDir)
 	if err != nil {
@@ -122,7 +141,7 @@ func (e *env) install(t *testing.T, values map[string]any) string {
 		t.Fatal(err)
 	}
 	install := action.NewInstall(cfg)
-	install.ReleaseName, install.Namespace = releaseName, releaseNamespace
+	install.ReleaseName, install.Namespace = name, releaseNamespace
 	install.WaitStrategy = kube.HookOnlyStrategy
 	install.Timeout = time.Minute
 	rel, err := install.RunWithContext(context.Background(), ch, values)

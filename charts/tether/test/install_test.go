@@ -22,6 +22,7 @@ const scenarioTimeout = 90 * time.Second
 func TestInCluster(t *testing.T) {
 	e := newEnv(t)
 	t.Run("install", e.testInstall)
+	t.Run("namespaces-scope", e.testNamespacesScope)
 	t.Run("least-privilege", e.testLeastPrivilege)
 	t.Run("image", e.testImage)
 }
@@ -38,6 +39,18 @@ func (e *env) testInstall(t *testing.T) {
 	e.mustPass(t, d)
 	e.checkSlack(t)
 	checkWebhook(t, addr)
+}
+
+// testNamespacesScope installs the chart with rbac.scope namespaces, which
+// grants writes only in the listed namespace: the scenario, all of whose
+// objects live there, must still pass with no Forbidden.
+func (e *env) testNamespacesScope(t *testing.T) {
+	s := e.scoped(t)
+	s.clean(t)
+	s.resetRepo(t)
+	d := s.runHost(t, s.tokenKubeconfig(t, s.token(t)))
+	d.listenAddr(t, 15*time.Second)
+	s.mustPass(t, d)
 }
 
 // mustPass runs the scenario with d, which has the chart's permissions: it
