@@ -12,7 +12,6 @@ ARG BASE_IMAGE=gcr.io/distroless/static:nonroot
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
 ARG TARGETOS
 ARG TARGETARCH
-ARG VERSION=dev
 # Optional: a module proxy, or off with a module cache mounted at /go/pkg/mod.
 ARG GOPROXY
 WORKDIR /src
@@ -23,6 +22,8 @@ COPY source/ source/
 COPY render/ render/
 COPY reconcile/ reconcile/
 # Static (CGO_ENABLED=0), as make build: see the Makefile for why it matters.
+# VERSION comes last: a new version reuses every layer before this one.
+ARG VERSION=dev
 RUN --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/tether ./cmd/tether

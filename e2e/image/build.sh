@@ -114,12 +114,19 @@ main() {
   say "go mod download (the build is offline)"
   go mod download
   say "building $IMAGE ($VERSION)"
+  local old new
+  old=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
   podman build --network none --pull=never \
     --build-arg "GO_IMAGE=$go_image" --build-arg "BASE_IMAGE=$static_image" \
     --build-arg "TARGETOS=$(go env GOOS)" --build-arg "TARGETARCH=$(go env GOARCH)" \
     --build-arg "VERSION=$VERSION" --build-arg GOPROXY=off \
     --volume "$(go env GOMODCACHE):/go/pkg/mod:ro" \
     --tag "$IMAGE" --file Dockerfile .
+  # The image this one replaced is left untagged: remove it (unless in use).
+  new=$(podman image inspect --format '{{.Id}}' "$IMAGE")
+  if [ -n "$old" ] && [ "$old" != "$new" ]; then
+    podman rmi "$old" >/dev/null 2>&1 || true
+  fi
 }
 
 main
