@@ -6,8 +6,11 @@ LOCALCLUSTER := $(GO) run ./e2e/cluster/cmd/localcluster
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+IMAGE ?= localhost/tether:dev
+# The chart's tests: a module of their own, so helm's SDK stays out of go.mod.
+CHART_TEST := charts/tether/test
 
-.PHONY: all build test unit e2e vet cluster-build cluster-up cluster-down demo bench clean
+.PHONY: all build image test test-chart unit e2e vet cluster-build cluster-up cluster-down demo bench clean
 
 all: build
 
@@ -18,20 +21,33 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)" -o bin/tether ./cmd/tether
 
-## test: vet, unit tests and end-to-end tests against the local control plane
+## image: the container image ($(IMAGE)) from the Dockerfile, built offline with podman
+# from local stand-ins of its base images; installs podman, buildah and runc when missing.
+image:
+	VERSION=$(VERSION) ./e2e/image/build.sh $(IMAGE)
+
+## test: vet, unit tests, end-to-end tests against the local control plane, and the
+## chart's tests (which run the image, so the image is built first)
 # reconcile and e2e packages each start their own control plane; -p 1 runs the
 # packages one at a time so two clusters never compete for this machine's two cores.
-test: vet cluster-build
+test: vet cluster-build image
 	$(GO) test -count=1 -p 1 -timeout 30m ./...
+	cd $(CHART_TEST) && TETHER_IMAGE=$(IMAGE) $(GO) test -count=1 -p 1 -timeout 20m ./...
+
+## test-chart: the chart's tests only: renders, schema, install, least privilege, the image
+test-chart: cluster-build image
+	cd $(CHART_TEST) && TETHER_IMAGE=$(IMAGE) $(GO) test -count=1 -p 1 -timeout 20m ./...
 
 vet:
-	@unformatted=$$(gofmt -l cmd source render reconcile e2e); \
+	@unformatted=$$(gofmt -l cmd source render reconcile e2e $(CHART_TEST)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd $(CHART_TEST) && $(GO) vet ./...
 
 ## unit: the tests that need no cluster
 unit:
 	$(GO) test -count=1 ./cmd/... ./source/... ./render/... ./reconcile/notify/... ./e2e/slackrecv/...
+	cd $(CHART_TEST) && $(GO) test -count=1 -skip TestInCluster ./...
 
 ## e2e: black-box tests of the built binary (and the cluster package itself)
 e2e: cluster-build
