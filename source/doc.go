@@ -12,6 +12,9 @@
 // Every Sync failure is an *Error of one kind (ErrAuth, ErrUnreachable, ...)
 // whose message holds no credential. source never logs; callers decide what
 // to say. Scheduling the polls is the caller's (ParseSchedule only parses).
+// Local reads revisions of a repository already on disk (tether plan): it
+// resolves refs, finds merge bases and writes a commit's files into a folder,
+// without touching the working tree.
 //
 //	repo, err := source.New(source.Options{URL: "https://git.example.com/ml/models.git", WorkDir: dir})
 //	snap, changed, err := repo.Sync(ctx)
