@@ -186,7 +186,7 @@ func (c *comparison) gone(b *render.Unit, keepRuns bool) []Object {
 		o := newObject(obj)
 		if keepRuns && isRun(key) {
 			o.Action = ActionRetain
-			o.Notes = append(o.Notes, "a previous training run: kept; keepRuns deletes finished runs, oldest first, once newer runs finish")
+			o.Notes = append(o.Notes, retainNote)
 		} else {
 			o.Action, o.Diff = ActionDelete, objectDiff(baseLabel(key), noFile, obj, nil)
 		}

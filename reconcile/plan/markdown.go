@@ -47,7 +47,7 @@ func (p *Plan) mdLists(d *doc) {
 	if bs := p.blockers(); len(bs) > 0 {
 		d.write("\n#### ⛔ Blockers\n\n")
 		for _, b := range bs {
-			subject := ""
+			subject := ":"
 			if b.subject != "" {
 				subject = " " + mdCode(b.subject) + ":"
 			}

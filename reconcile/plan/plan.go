@@ -144,6 +144,9 @@ func (o *Object) changes() bool {
 // blocked reports whether applying the object would fail.
 func (o *Object) blocked() bool { return len(o.Blockers) > 0 || o.Error != "" }
 
+// retainNote explains a previous training run that a merge keeps.
+const retainNote = "a previous training run: kept; keepRuns deletes finished runs, oldest first, once newer runs finish"
+
 // isRun reports whether k is a Job: the daemon treats every Job of a unit as
 // a training run, content-addressed and retired by keepRuns.
 func isRun(k reconcile.Key) bool { return k.Group == "batch" && k.Kind == "Job" }

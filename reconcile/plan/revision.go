@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/tether-ml/tether/render"
 	"github.com/tether-ml/tether/source"
@@ -29,6 +31,9 @@ type Source struct {
 // returns. An invalid tether.yaml is the revision's Err; err is for what
 // stops the plan (a ref or the merge base not found, a path missing in Head).
 func Load(ctx context.Context, src Source) (base, head Revision, err error) {
+	if src.Path, err = cleanPath(src.Path); err != nil {
+		return base, head, err
+	}
 	repo, err := source.OpenLocal(src.Dir)
 	if err != nil {
 		return base, head, err
@@ -76,4 +81,17 @@ func renderCommit(ctx context.Context, repo *source.Local, rev *Revision, dir st
 	}
 	rev.Result, rev.Err = render.Repository(root, src.Render)
 	return nil
+}
+
+// cleanPath makes --path a slash path inside the repository, "" for its root.
+func cleanPath(p string) (string, error) {
+	s := filepath.ToSlash(p)
+	c := path.Clean(s)
+	switch {
+	case path.IsAbs(s) || c == ".." || strings.HasPrefix(c, "../"):
+		return "", fmt.Errorf("path %q: expected a relative path inside the repository", p)
+	case c == ".":
+		return "", nil
+	}
+	return c, nil
 }

@@ -15,7 +15,7 @@ func (p *Plan) Text() string {
 	if bs := p.blockers(); len(bs) > 0 {
 		b.WriteString("\nBlockers:\n")
 		for _, bl := range bs {
-			subject := ""
+			subject := ":"
 			if bl.subject != "" {
 				subject = " " + bl.subject + ":"
 			}

@@ -224,3 +224,20 @@ func (p *Plan) JSON() ([]byte, error) {
 	}
 	return append(data, '\n'), nil
 }
+
+// Formats are the names Format accepts.
+var Formats = []string{"markdown", "json", "text"}
+
+// Format renders the plan as markdown (cut to maxBytes, 0 for no limit,
+// naming fullPlan as where the whole plan is), json or text.
+func (p *Plan) Format(format string, maxBytes int, fullPlan string) ([]byte, error) {
+	switch format {
+	case "markdown":
+		return []byte(p.Markdown(maxBytes, fullPlan)), nil
+	case "json":
+		return p.JSON()
+	case "text":
+		return []byte(p.Text()), nil
+	}
+	return nil, fmt.Errorf("format %q: expected markdown, json or text", format)
+}
