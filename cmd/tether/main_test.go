@@ -72,6 +72,13 @@ func TestBadInvocation(t *testing.T) {
 		{"bad version output", nil, []string{"version", "-o", "yaml"}, `version: --output "yaml": expected text or json`},
 		{"unknown shell", nil, []string{"completion", "tcsh"}, `unknown command "tcsh" for "tether completion"`},
 		{"no shell", nil, []string{"completion"}, `completion: missing command (see 'tether completion --help')`},
+		{"plan without --base", nil, []string{"plan"}, `plan: required flag(s) "base" not set`},
+		{"bad plan format", nil, []string{"plan", "--base", "main", "--format", "html"}, `plan: --format "html": expected markdown, json, text`},
+		{"too small --max-bytes", nil, []string{"plan", "--base", "main", "--max-bytes", "100"}, "plan: --max-bytes 100: expected 0 (no limit) or at least 2000"},
+		{"bad plan --max-prune", nil, []string{"plan", "--base", "main", "--max-prune", "half"}, `plan: --max-prune "half": expected a percentage`},
+		{"plan of a missing repository", nil, []string{"plan", "--base", "main", "--repo", "/does/not/exist"}, "plan: --repo /does/not/exist: no such directory"},
+		{"plan of a folder that is no repository", nil, []string{"plan", "--base", "main", "--repo", "testdata"}, "plan: --repo testdata: not a Git repository"},
+		{"plan --cluster without a cluster", nil, []string{"plan", "--base", "main", "--repo", "../..", "--cluster", "--kubeconfig", "/does/not/exist"}, "plan: --kubeconfig /does/not/exist"},
 		{"bad environment value", map[string]string{"TETHER_PRUNE": "maybe"}, []string{"run", "--repo", "."}, `run: TETHER_PRUNE="maybe": invalid argument "maybe" for "--prune" flag`},
 		{"bad environment duration", map[string]string{"TETHER_RESYNC": "often"}, []string{"run"}, `run: TETHER_RESYNC="often"`},
 	}

@@ -131,9 +131,14 @@ func TestReadmeFlags(t *testing.T) {
 }
 
 // sameDefault compares a documented default with a flag's: durations by
-// value (10m is 10m0s), a false bool with an empty cell or `false`.
+// value (10m is 10m0s), a false bool with an empty cell or `false`, an empty
+// list with an empty cell.
 func sameDefault(f *pflag.Flag, documented string) bool {
 	switch f.Value.Type() {
+	case "stringArray", "stringSlice":
+		if documented == "" {
+			documented = "[]"
+		}
 	case "duration":
 		d, err := time.ParseDuration(documented)
 		return err == nil && d.String() == f.DefValue
@@ -174,7 +179,8 @@ func TestDocumentedDefault(t *testing.T) {
 	}
 	fs.Duration("resync", 10*time.Minute, "")
 	fs.Bool("prune", false, "")
-	dur, boolean := fs.Lookup("resync"), fs.Lookup("prune")
+	fs.StringArray("model", nil, "")
+	dur, boolean, list := fs.Lookup("resync"), fs.Lookup("prune"), fs.Lookup("model")
 	tests := []struct {
 		cell string
 		flag *pflag.Flag
@@ -196,6 +202,8 @@ func TestDocumentedDefault(t *testing.T) {
 		{"`false`", boolean, true},
 		{"", boolean, true},
 		{"`true`", boolean, false},
+		{"none", list, true},
+		{"`a`", list, false},
 	}
 	for _, tt := range tests {
 		if got := sameDefault(tt.flag, documentedDefault(tt.cell)); got != tt.same {

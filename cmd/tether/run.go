@@ -145,20 +145,22 @@ func (f *runFlags) check() error {
 	return f.notify.check()
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
+// restConfig reads --kubeconfig for the command named command; mistakes are
+// usage errors.
+func restConfig(command, kubeconfig string) (*rest.Config, error) {
 	if kubeconfig == "" {
 		cfg, err := rest.InClusterConfig()
 		if err != nil {
-			return nil, usagef("run: no --kubeconfig given and not running in a cluster: %v", err)
+			return nil, usagef("%s: no --kubeconfig given and not running in a cluster: %v", command, err)
 		}
 		return cfg, nil
 	}
 	if _, err := os.Stat(kubeconfig); err != nil {
-		return nil, usagef("run: --kubeconfig %s: %v", kubeconfig, errors.Unwrap(err))
+		return nil, usagef("%s: --kubeconfig %s: %v", command, kubeconfig, errors.Unwrap(err))
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
-		return nil, usagef("run: --kubeconfig %s: %v", kubeconfig, err)
+		return nil, usagef("%s: --kubeconfig %s: %v", command, kubeconfig, err)
 	}
 	// The local API server does its own flow control; don't throttle a reconciler
 	// that applies one request per object.
@@ -179,7 +181,7 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return err
 	}
-	cfg, err := restConfig(f.kubeconfig)
+	cfg, err := restConfig("run", f.kubeconfig)
 	if err != nil {
 		return err
 	}

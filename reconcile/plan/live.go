@@ -186,7 +186,7 @@ func dryRunError(o *Object, err error) {
 		o.Blockers = append(o.Blockers, "the API server refuses it: "+apiMessage(err))
 		return
 	}
-	o.Error = "dry-run apply failed: " + err.Error()
+	o.Error = err.Error()
 }
 
 // apiMessage is the API server's own message of a status error.

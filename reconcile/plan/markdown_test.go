@@ -152,3 +152,53 @@ func TestMarkdownEscapes(t *testing.T) {
 		t.Errorf("fence = %q", got)
 	}
 }
+
+// readmePlan is the plan README.md shows: a model scaled out onto GPUs, a
+// bundle that drops a ConfigMap, and a new model that is invalid.
+func readmePlan(t *testing.T) *Plan {
+	t.Helper()
+	flags := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: feature-flags, namespace: ml}\ndata: {ranker: \"off\"}\n"
+	legacy := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: legacy-endpoints, namespace: ml}\ndata: {fraud: http://fraud-v1}\n"
+	fraud := func(serving string) string {
+		return "apiVersion: tether.dev/v1alpha1\nkind: Model\nmetadata: {name: fraud-detector, namespace: ml}\nspec:\n" +
+			"  image: registry.example.com/fraud" + digest + "\n  serving:\n    port: 8080\n" + serving
+	}
+	base := files{"tether.yaml": "bundles: [bundles/platform]\n", "models/fraud-detector/model.yaml": fraud("    replicas: 2\n    resources: {cpu: \"1\", memory: 2Gi}\n")}.
+		with(bundle("platform", flags, legacy))
+	head := files{"tether.yaml": "bundles: [bundles/platform]\n",
+		"models/fraud-detector/model.yaml": fraud("    replicas: 3\n    resources: {cpu: \"1\", memory: 2Gi, gpu: 1}\n"),
+		"models/ranker/model.yaml":         "apiVersion: tether.dev/v1alpha1\nkind: Model\nspec:\n  image: registry.example.com/ranker:v3\n  serving: {port: 80800}\n",
+	}.with(bundle("platform", flags))
+	p := offline(t, base, head, Options{})
+	p.Base, p.Head = RevisionRef{Ref: "origin/main", Commit: "4f2a9c1e7b3d5a8f0c6e2b9d1a7f3c5e8b0d4a6c"}, RevisionRef{Ref: "9e1b7d3", Commit: "9e1b7d3f5a2c8e0b6d4f1a9c7e5b3d0f2a8c6e4b"}
+	p.finish()
+	return p
+}
+
+// TestReadmeExample: README.md's example comment is what tether prints for
+// readmePlan (go test -update rewrites it there).
+func TestReadmeExample(t *testing.T) {
+	const readme = "../../README.md"
+	got := readmePlan(t).Markdown(0, "")
+	data, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	const open, closing = "````markdown\n", "````\n"
+	start := strings.Index(text, open)
+	end := strings.Index(text[max(start, 0)+len(open):], closing)
+	if start < 0 || end < 0 {
+		t.Fatalf("%s has no ````markdown block for the example plan", readme)
+	}
+	end += start + len(open)
+	if *update {
+		if err := os.WriteFile(readme, []byte(text[:start+len(open)]+got+text[end:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if diff := cmp.Diff(text[start+len(open):end], got); diff != "" {
+		t.Errorf("README.md's example plan differs from what tether prints (-README +tether; go test -update rewrites it):\n%s", diff)
+	}
+}
