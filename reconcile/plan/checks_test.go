@@ -81,6 +81,12 @@ func TestMasked(t *testing.T) {
 			if !strings.Contains(d, tt.wantDiffHas) {
 				t.Errorf("diff lacks %q:\n%s", tt.wantDiffHas, d)
 			}
+			masked, _ := masked(new, nil)
+			for _, shown := range []string{"apiVersion: v1\n", "name: ", "type: Opaque\n", "kind: Secret\n"} {
+				if tt.name != "not a Secret" && !strings.Contains(manifest(masked), shown) {
+					t.Errorf("a masked Secret hides %q, which is no secret:\n%s", shown, manifest(masked))
+				}
+			}
 			for _, leak := range []string{"YQ==", "Yg==", "Yw==", "c2VjcmV0"} {
 				if tt.name != "not a Secret" && strings.Contains(d, leak) {
 					t.Errorf("diff shows the value %s:\n%s", leak, d)

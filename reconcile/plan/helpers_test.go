@@ -64,6 +64,12 @@ func (f files) with(overrides files) files {
 // rendered renders a repository written from fs with the daemon's defaults.
 func rendered(t *testing.T, ref string, fs files) Revision {
 	t.Helper()
+	return renderedIn(t, ref, "ml", fs)
+}
+
+// renderedIn renders fs with namespace as the default.
+func renderedIn(t *testing.T, ref, namespace string, fs files) Revision {
+	t.Helper()
 	dir := t.TempDir()
 	for name, content := range fs {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -74,7 +80,7 @@ func rendered(t *testing.T, ref string, fs files) Revision {
 			t.Fatal(err)
 		}
 	}
-	res, err := render.Repository(dir, render.Options{DefaultNamespace: "ml", DefaultDrift: render.DriftRevert})
+	res, err := render.Repository(dir, render.Options{DefaultNamespace: namespace, DefaultDrift: render.DriftRevert})
 	return Revision{Ref: ref, Commit: strings.Repeat(ref[:1], 40), Result: res, Err: err}
 }
 

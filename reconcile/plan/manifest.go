@@ -53,7 +53,7 @@ func masked(old, new *unstructured.Unstructured) (*unstructured.Unstructured, *u
 	key := reconcile.KeyOf(ref)
 	o, n := maskSecret(key, old), maskSecret(key, new)
 	for field := range fieldsOf(old, new) {
-		if !reconcile.Sensitive(key, field) {
+		if !sensitive(key, field) {
 			continue
 		}
 		var ov, nv any
@@ -76,7 +76,7 @@ func maskSecret(key reconcile.Key, obj *unstructured.Unstructured) *unstructured
 	}
 	out := obj.DeepCopy()
 	for field, v := range out.Object {
-		if !reconcile.Sensitive(key, field) {
+		if !sensitive(key, field) {
 			continue
 		}
 		if m, ok := v.(map[string]any); ok {
@@ -94,6 +94,18 @@ func maskSecret(key reconcile.Key, obj *unstructured.Unstructured) *unstructured
 		out.SetAnnotations(ann)
 	}
 	return out
+}
+
+// sensitive applies reconcile.Sensitive to a top-level field of an object:
+// apiVersion and kind name the object, metadata is judged by its fields.
+func sensitive(key reconcile.Key, field string) bool {
+	switch field {
+	case "apiVersion", "kind":
+		return false
+	case "metadata":
+		return reconcile.Sensitive(key, "metadata.name")
+	}
+	return reconcile.Sensitive(key, field)
 }
 
 // markChanged marks, in the masked new version, the values of field that
