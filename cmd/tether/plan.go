@@ -125,20 +125,11 @@ func (f *planFlags) check() error {
 }
 
 // runPlan renders both revisions, plans them (against the cluster with
-// --cluster), writes the whole plan to --output and prints it, cut to
-// --max-bytes. The plan's exit code is the command's.
+// --cluster) and prints the plan. The plan's exit code is the command's.
 func runPlan(ctx context.Context, f *planFlags, stdout io.Writer) error {
-	var cluster *plan.Cluster
-	if f.cluster {
-		cfg, err := restConfig("plan", f.kubeconfig)
-		if err != nil {
-			return err
-		}
-		applier, err := reconcile.NewApplier(cfg)
-		if err != nil {
-			return err
-		}
-		cluster = &plan.Cluster{Applier: applier, Inventory: reconcile.NewInventory(applier, f.inventoryNamespace)}
+	cluster, err := f.clusterClients()
+	if err != nil {
+		return err
 	}
 	base, head, err := plan.Load(ctx, f.src)
 	if err != nil {
@@ -152,6 +143,33 @@ func runPlan(ctx context.Context, f *planFlags, stdout io.Writer) error {
 	} else if p, err = plan.Live(ctx, base, head, opts, *cluster); err != nil {
 		return err
 	}
+	if err := f.write(p, stdout); err != nil {
+		return err
+	}
+	if p.ExitCode != plan.ExitNoChanges {
+		return exitCode(p.ExitCode)
+	}
+	return nil
+}
+
+// clusterClients reads --kubeconfig for --cluster; nil without --cluster.
+func (f *planFlags) clusterClients() (*plan.Cluster, error) {
+	if !f.cluster {
+		return nil, nil
+	}
+	cfg, err := restConfig("plan", f.kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	applier, err := reconcile.NewApplier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &plan.Cluster{Applier: applier, Inventory: reconcile.NewInventory(applier, f.inventoryNamespace)}, nil
+}
+
+// write writes the whole plan to --output and prints it, cut to --max-bytes.
+func (f *planFlags) write(p *plan.Plan, stdout io.Writer) error {
 	if f.output != "" {
 		full, err := p.Format(f.format, 0, "")
 		if err != nil {
@@ -165,11 +183,6 @@ func runPlan(ctx context.Context, f *planFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := stdout.Write(shown); err != nil {
-		return err
-	}
-	if p.ExitCode != plan.ExitNoChanges {
-		return exitCode(p.ExitCode)
-	}
-	return nil
+	_, err = stdout.Write(shown)
+	return err
 }
