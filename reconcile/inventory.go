@@ -163,6 +163,8 @@ type Inventory struct {
 	namespace string
 	instance  string
 	key       []byte // content hashes in records are keyed with it; read by Load
+	readOnly  bool   // a reader (tether plan): never creates the key
+	noKey     bool   // a reader found no key: there are no records to read
 }
 
 // NewInventory keeps the records of instance in namespace, which must exist.
@@ -184,6 +186,9 @@ type Loaded struct {
 func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 	if err := inv.loadKey(ctx); err != nil {
 		return Loaded{}, fmt.Errorf("inventory: %w", err)
+	}
+	if inv.noKey {
+		return Loaded{}, nil
 	}
 	list, err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelInventory})
 	if err != nil {

@@ -38,6 +38,10 @@ func (inv *Inventory) loadKey(ctx context.Context) error {
 		if !apierrors.IsNotFound(err) {
 			return fmt.Errorf("Secret/%s/%s: get: %w", inv.namespace, name, err)
 		}
+		if inv.readOnly {
+			inv.noKey = true // no record can have been written without it
+			return nil
+		}
 		key := make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
 			return err

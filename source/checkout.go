@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -53,7 +54,7 @@ func (r *Repo) checkout(ctx context.Context, head plumbing.Hash) ([]string, erro
 		return nil, err
 	}
 	defer root.Close()
-	if err := r.applyChanges(root, changes); err != nil {
+	if err := applyChanges(r.repo, root, changes); err != nil {
 		return nil, fmt.Errorf("checkout %s: %w", head, err)
 	}
 	r.tree = head
@@ -101,8 +102,9 @@ func resetDir(dir string) error {
 }
 
 // applyChanges removes deleted files first, so that a path can turn from a
-// directory into a file or back, then writes added and modified ones.
-func (r *Repo) applyChanges(root *os.Root, changes object.Changes) error {
+// directory into a file or back, then writes added and modified ones, reading
+// blobs from repo.
+func applyChanges(repo *git.Repository, root *os.Root, changes object.Changes) error {
 	for _, c := range changes {
 		if action, err := c.Action(); err != nil {
 			return err
@@ -114,7 +116,7 @@ func (r *Repo) applyChanges(root *os.Root, changes object.Changes) error {
 	}
 	for _, c := range changes {
 		if c.To.Name != "" {
-			if err := r.writeEntry(root, c.To); err != nil {
+			if err := writeEntry(repo, root, c.To); err != nil {
 				return err
 			}
 		}
@@ -137,7 +139,7 @@ func removeFile(root *os.Root, name string) error {
 }
 
 // writeEntry writes one file, executable or symlink; submodules are skipped.
-func (r *Repo) writeEntry(root *os.Root, e object.ChangeEntry) error {
+func writeEntry(repo *git.Repository, root *os.Root, e object.ChangeEntry) error {
 	mode := e.TreeEntry.Mode
 	if mode == filemode.Submodule {
 		return nil
@@ -149,7 +151,7 @@ func (r *Repo) writeEntry(root *os.Root, e object.ChangeEntry) error {
 	if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	blob, err := r.repo.BlobObject(e.TreeEntry.Hash)
+	blob, err := repo.BlobObject(e.TreeEntry.Hash)
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.Name, err)
 	}

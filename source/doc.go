@@ -17,6 +17,9 @@
 // number of requests at once. source never logs; callers decide what to say.
 // Scheduling the polls is the caller's (ParseSchedule only parses, and refuses
 // schedules that never fire or fire more than once a second).
+// Local reads revisions of a repository already on disk (tether plan): it
+// resolves refs, finds merge bases and writes a commit's files into a folder,
+// without touching the working tree.
 //
 //	repo, err := source.New(source.Options{URL: "https://git.example.com/ml/models.git", WorkDir: dir})
 //	snap, changed, err := repo.Sync(ctx)

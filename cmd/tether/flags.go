@@ -19,10 +19,11 @@ const (
 	groupDrift         = "Drift and pruning"
 	groupNotifications = "Notifications"
 	groupServer        = "Server"
+	groupOutput        = "Output"
 	groupLogging       = "Logging"
 )
 
-var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupNotifications, groupServer, groupLogging}
+var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupNotifications, groupServer, groupOutput, groupLogging}
 
 // groupAnnotation is the pflag annotation that names a flag's group.
 const groupAnnotation = "tether.dev/flag-group"

@@ -21,6 +21,7 @@ var commands = []func() *cobra.Command{
 	newRenderCommand,
 	newValidateCommand,
 	newAdmissionPolicyCommand,
+	newPlanCommand,
 	newVersionCommand,
 }
 
@@ -79,7 +80,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 resources, server-side applies them, and reverts drift within a second.`,
 		Example: `  tether run --repo https://git.example.com/ml/models.git --kubeconfig ~/.kube/config
   tether render ./models-repo --model fraud-detector
-  tether validate ./models-repo`,
+  tether validate ./models-repo
+  tether plan --repo . --base origin/main --head HEAD --output plan.md`,
 		Args:              unknownCommand,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) },
 		SilenceUsage:      true,

@@ -75,6 +75,13 @@ func TestBadInvocation(t *testing.T) {
 		{"admission-policy without --service-account", nil, []string{"admission-policy"}, `admission-policy: required flag(s) "service-account" not set`},
 		{"bad service account", nil, []string{"admission-policy", "--service-account", "tether"}, `admission-policy: service account "tether": expected NAMESPACE/NAME`},
 		{"bad admission mode", map[string]string{"TETHER_MODE": "block"}, []string{"admission-policy", "--service-account", "a/b"}, `admission-policy: mode "block": expected deny, warn or audit`},
+		{"plan without --base", nil, []string{"plan"}, `plan: required flag(s) "base" not set`},
+		{"bad plan format", nil, []string{"plan", "--base", "main", "--format", "html"}, `plan: --format "html": expected markdown, json, text`},
+		{"too small --max-bytes", nil, []string{"plan", "--base", "main", "--max-bytes", "100"}, "plan: --max-bytes 100: expected 0 (no limit) or at least 2000"},
+		{"bad plan --max-prune", nil, []string{"plan", "--base", "main", "--max-prune", "half"}, `plan: --max-prune "half": expected a percentage`},
+		{"plan of a missing repository", nil, []string{"plan", "--base", "main", "--repo", "/does/not/exist"}, "plan: --repo /does/not/exist: no such directory"},
+		{"plan of a folder that is no repository", nil, []string{"plan", "--base", "main", "--repo", "testdata"}, "plan: --repo testdata: not a Git repository"},
+		{"plan --cluster without a cluster", nil, []string{"plan", "--base", "main", "--repo", "../..", "--cluster", "--kubeconfig", "/does/not/exist"}, "plan: --kubeconfig /does/not/exist"},
 		{"bad environment value", map[string]string{"TETHER_PRUNE": "maybe"}, []string{"run", "--repo", "."}, `run: TETHER_PRUNE="maybe": invalid argument "maybe" for "--prune" flag`},
 		{"bad environment duration", map[string]string{"TETHER_RESYNC": "often"}, []string{"run"}, `run: TETHER_RESYNC="often"`},
 	}

@@ -135,16 +135,16 @@ func TestReadmeFlags(t *testing.T) {
 // list with an empty cell.
 func sameDefault(f *pflag.Flag, documented string) bool {
 	switch f.Value.Type() {
+	case "stringArray", "stringSlice":
+		if documented == "" {
+			documented = "[]"
+		}
 	case "duration":
 		d, err := time.ParseDuration(documented)
 		return err == nil && d.String() == f.DefValue
 	case "bool":
 		if documented == "" {
 			documented = "false"
-		}
-	case "stringArray", "stringSlice":
-		if documented == "" {
-			documented = "[]"
 		}
 	}
 	return f.DefValue == documented
@@ -181,8 +181,9 @@ func TestDocumentedDefault(t *testing.T) {
 	fs.Bool("prune", false, "")
 	fs.StringArray("exempt-user", nil, "")
 	fs.StringArray("resource", []string{"configmaps"}, "")
+	fs.StringArray("model", nil, "")
 	dur, boolean := fs.Lookup("resync"), fs.Lookup("prune")
-	list, listed := fs.Lookup("exempt-user"), fs.Lookup("resource")
+	list, listed, models := fs.Lookup("exempt-user"), fs.Lookup("resource"), fs.Lookup("model")
 	tests := []struct {
 		cell string
 		flag *pflag.Flag
@@ -208,6 +209,8 @@ func TestDocumentedDefault(t *testing.T) {
 		{"(required)", list, true},
 		{"", listed, false},
 		{"`[configmaps]`", listed, true},
+		{"none", models, true},
+		{"`a`", models, false},
 	}
 	for _, tt := range tests {
 		if got := sameDefault(tt.flag, documentedDefault(tt.cell)); got != tt.same {

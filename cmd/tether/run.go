@@ -158,11 +158,12 @@ func (f *runFlags) check() error {
 	return f.notify.check()
 }
 
-// restConfig loads the client settings, in the cluster or from kubeconfig,
-// with the same request rate either way: client-go's default of 5 per second
-// would starve 32 apply workers (issue 12).
-func restConfig(kubeconfig string, qps float32, burst int) (*rest.Config, error) {
-	cfg, err := loadRESTConfig(kubeconfig)
+// restConfig loads the client settings for the command named command, in
+// the cluster or from kubeconfig, with the same request rate either way:
+// client-go's default of 5 per second would starve 32 apply workers (issue
+// 12). Mistakes are usage errors.
+func restConfig(command, kubeconfig string, qps float32, burst int) (*rest.Config, error) {
+	cfg, err := loadRESTConfig(command, kubeconfig)
 	if err != nil {
 		return nil, err
 	}
@@ -170,20 +171,20 @@ func restConfig(kubeconfig string, qps float32, burst int) (*rest.Config, error)
 	return cfg, nil
 }
 
-func loadRESTConfig(kubeconfig string) (*rest.Config, error) {
+func loadRESTConfig(command, kubeconfig string) (*rest.Config, error) {
 	if kubeconfig == "" {
 		cfg, err := rest.InClusterConfig()
 		if err != nil {
-			return nil, usagef("run: no --kubeconfig given and not running in a cluster: %v", err)
+			return nil, usagef("%s: no --kubeconfig given and not running in a cluster: %v", command, err)
 		}
 		return cfg, nil
 	}
 	if _, err := os.Stat(kubeconfig); err != nil {
-		return nil, usagef("run: --kubeconfig %s: %v", kubeconfig, errors.Unwrap(err))
+		return nil, usagef("%s: --kubeconfig %s: %v", command, kubeconfig, errors.Unwrap(err))
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
-		return nil, usagef("run: --kubeconfig %s: %v", kubeconfig, err)
+		return nil, usagef("%s: --kubeconfig %s: %v", command, kubeconfig, err)
 	}
 	return cfg, nil
 }
@@ -201,7 +202,7 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return err
 	}
-	cfg, err := restConfig(f.kubeconfig, f.kubeQPS, f.kubeBurst)
+	cfg, err := restConfig("run", f.kubeconfig, f.kubeQPS, f.kubeBurst)
 	if err != nil {
 		return err
 	}

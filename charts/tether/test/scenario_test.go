@@ -276,6 +276,10 @@ func (e *env) clean(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	secrets := e.cs.CoreV1().Secrets(releaseNamespace)
+	if err := secrets.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "tether.dev/instance"}); err != nil {
+		t.Fatalf("clean the hash key: %v", err) // so that each case starts as a first install
+	}
 	targets := map[kind]string{configMaps: releaseNamespace}
 	for _, k := range managedKinds {
 		targets[k] = modelNamespace
