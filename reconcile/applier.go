@@ -92,10 +92,10 @@ func (a *Applier) ApplyJSON(ctx context.Context, gvk schema.GroupVersionKind, ke
 		Param("fieldManager", FieldManager).Param("force", "true").
 		SetHeader("Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json").
 		Body(data).Do(ctx).StatusCode(&code)
-	raw, err := res.Raw()
-	if err == nil {
-		err = res.Error()
+	if err := res.Error(); err != nil { // Error, not Raw: it decodes the API server's Status
+		return Applied{}, gvr, fmt.Errorf("%s: apply: %w", key, err)
 	}
+	raw, err := res.Raw()
 	if err != nil {
 		return Applied{}, gvr, fmt.Errorf("%s: apply: %w", key, err)
 	}

@@ -112,9 +112,10 @@ func TestUnwatchableKindDoesNotHangTheLoop(t *testing.T) {
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
 	f.startAs(cfg)
 	secret := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: s1, namespace: %s}\nstringData: {k: v}\n", f.ns)
+	svc := fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata: {name: no-rights, namespace: %s}\nspec: {ports: [{port: 80}]}\n", f.ns)
 	done := make(chan struct{})
 	go func() {
-		f.pass("rev1", result(bundleUnit(t, "b", f.configMap("b1"), secret)))
+		f.pass("rev1", result(bundleUnit(t, "b", f.configMap("b1"), secret), bundleUnit(t, "c", svc)))
 		close(done)
 	}()
 	select {
@@ -123,6 +124,10 @@ func TestUnwatchableKindDoesNotHangTheLoop(t *testing.T) {
 		t.Fatal("the pass hangs on a kind tether cannot list or watch")
 	}
 	f.mustExist("b1", "")
+	// an apply the API server refuses says why, with the permission
+	if evs := f.eventsOf(EventSyncFailed); len(evs) != 1 || !strings.Contains(evs[0].Message, `cannot patch resource "services"`) {
+		t.Errorf("SyncFailed events = %+v, want one naming the missing permission", evs)
+	}
 	eventually(t, 10*time.Second, "Ready names the unwatchable kind", func() bool {
 		err := f.loop.Ready()
 		return err != nil && strings.Contains(err.Error(), "secrets") && strings.Contains(f.loop.Status().NotReady, "secrets")
