@@ -183,3 +183,15 @@ func newNamespace(t *testing.T, cs kubernetes.Interface) string {
 	})
 	return name
 }
+
+// body GETs path and returns the answer's body.
+func (d *daemon) body(t *testing.T, path string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + d.addr + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

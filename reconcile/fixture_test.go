@@ -53,6 +53,7 @@ type fixture struct {
 	events   []Event
 	maxPrune PruneLimit
 	instance string
+	leader   Leader             // nil: a single replica
 	startup  map[string]int     // requests by verb the current loop made while starting
 	stop     context.CancelFunc // stops the current loop's watches and worker
 }
@@ -94,6 +95,7 @@ func (f *fixture) startAs(cfg *rest.Config) {
 		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance),
 		Render:   func(string) (*render.Result, error) { return f.res, nil },
 		Interval: time.Second, Prune: true, MaxPrune: f.maxPrune,
+		Leader:  f.leader,
 		Log:     slog.New(slog.NewTextHandler(testWriter{f.t}, nil)),
 		Events:  f.record,
 		Metrics: f.metrics,

@@ -10,10 +10,12 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ApplySet (KEP-3659) labels and annotations. Each unit has a parent ConfigMap
@@ -36,6 +38,8 @@ const (
 // restarted daemon to skip unchanged content and to detect drift that happened
 // while it was down.
 type record struct {
+	version  string         // the parent's resourceVersion when it was read or written
+	uid      types.UID      // the parent's UID
 	Instance string         `json:"instance"`
 	Unit     string         `json:"unit"`
 	Kind     string         `json:"kind"` // model or bundle
@@ -77,15 +81,15 @@ func applySetID(name, namespace string) string {
 	return "applyset-" + base64.RawURLEncoding.EncodeToString(sum[:]) + "-v1"
 }
 
-// parentObject renders a unit's record as its ApplySet parent ConfigMap.
-func parentObject(namespace string, rec *record) (*unstructured.Unstructured, error) {
+// parentConfigMap renders a unit's record as its ApplySet parent ConfigMap.
+func parentConfigMap(namespace string, rec *record) (*corev1.ConfigMap, error) {
 	sort.Slice(rec.Objects, func(i, j int) bool { return rec.Objects[i].key().String() < rec.Objects[j].key().String() })
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return nil, err
 	}
 	name := parentName(rec.Instance, rec.Kind, rec.Unit)
-	cm := &corev1.ConfigMap{
+	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: parentKindForApplySets},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: namespace,
@@ -97,6 +101,14 @@ func parentObject(namespace string, rec *record) (*unstructured.Unstructured, er
 			},
 		},
 		Data: map[string]string{inventoryDataKey: string(data)},
+	}, nil
+}
+
+// parentObject is parentConfigMap as the body of a server-side apply.
+func parentObject(namespace string, rec *record) (*unstructured.Unstructured, error) {
+	cm, err := parentConfigMap(namespace, rec)
+	if err != nil {
+		return nil, err
 	}
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cm)
 	if err != nil {
@@ -209,26 +221,39 @@ func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 			out.Invalid = append(out.Invalid, err)
 			continue
 		}
+		rec.version, rec.uid = cm.ResourceVersion, cm.UID
 		out.Records = append(out.Records, rec)
 	}
 	return out, nil
 }
 
-// Save writes a unit's record with one server-side apply.
-func (inv *Inventory) Save(ctx context.Context, rec *record) error {
+// Save writes a unit's record with one server-side apply and returns the
+// parent's UID.
+func (inv *Inventory) Save(ctx context.Context, rec *record) (types.UID, error) {
 	rec.Instance = inv.instance
 	obj, err := parentObject(inv.namespace, rec)
 	if err != nil {
-		return err
+		return "", err
 	}
-	_, _, err = inv.applier.Apply(ctx, obj)
-	return err
+	applied, _, err := inv.applier.Apply(ctx, obj)
+	if err != nil {
+		return "", err
+	}
+	return applied.UID, nil
 }
 
-// Delete removes a unit's parent once all its members are gone.
-func (inv *Inventory) Delete(ctx context.Context, kind, unit string) error {
+// Delete removes a unit's parent once all its members are gone; with a
+// version (a leader's compare-and-set), only if the parent is still at it.
+func (inv *Inventory) Delete(ctx context.Context, kind, unit, version string) error {
 	name := parentName(inv.instance, kind, unit)
-	err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).Delete(ctx, name, metav1.DeleteOptions{})
+	opts := metav1.DeleteOptions{}
+	if version != "" {
+		opts.Preconditions = &metav1.Preconditions{ResourceVersion: &version}
+	}
+	err := inv.applier.clientset.CoreV1().ConfigMaps(inv.namespace).Delete(ctx, name, opts)
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("ConfigMap/%s/%s: %w (%v)", inv.namespace, name, ErrFenced, err)
+	}
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("ConfigMap/%s/%s: delete: %w", inv.namespace, name, err)
 	}

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/tether-ml/tether/render"
 	"github.com/tether-ml/tether/source"
 )
@@ -33,11 +36,15 @@ type Config struct {
 	Schedule  source.Schedule // optional: poll at its times (a cron spec) instead of every Interval
 	Resync    time.Duration   // full drift check of every object; 0 disables
 	Fights    FightPolicy     // how tether backs off an actor undoing its reverts; zero: DefaultFightPolicy
-	Prune     bool
-	MaxPrune  PruneLimit
-	Log       *slog.Logger
-	Events    Sink     // optional
-	Metrics   *Metrics // optional
+	Leader    Leader          // with several replicas: writes are fenced by the lease and records
+	// RecordEvents records outcomes as Kubernetes Events on the objects and
+	// the records concerned.
+	RecordEvents bool
+	Prune        bool
+	MaxPrune     PruneLimit
+	Log          *slog.Logger
+	Events       Sink     // optional
+	Metrics      *Metrics // optional
 }
 
 // Loop polls the source, renders, applies, prunes, and keeps applied objects
@@ -61,6 +68,9 @@ type Loop struct {
 	failures int             // consecutive fetch failures, for backoff
 	lastErr  string          // last fetch error, reported once
 	unsaved  map[string]bool // units whose record could not be written: saved at the next pass
+
+	stop context.CancelCauseFunc // ends Run early, with ErrFenced when another replica leads
+	kube *kubeEvents             // with RecordEvents, from Run on
 }
 
 // NewLoop builds a loop; Run starts it.
@@ -109,6 +119,12 @@ func (l *Loop) Wake() {
 // once every drift worker stopped, so the events of the last writes have been
 // emitted.
 func (l *Loop) Run(ctx context.Context) error {
+	ctx, l.stop = context.WithCancelCause(ctx)
+	defer l.stop(nil)
+	if l.cfg.RecordEvents {
+		l.kube = newKubeEvents(ctx, l.cfg.Applier, l.reference)
+		defer l.kube.broadcaster.Shutdown()
+	}
 	l.watcher.start(ctx)
 	if err := l.loadRecords(ctx); err != nil {
 		return err
@@ -125,6 +141,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			if cause := context.Cause(ctx); errors.Is(cause, ErrFenced) {
+				return cause
+			}
 			return nil
 		case <-timer.C:
 		case <-l.wake:
@@ -203,4 +222,34 @@ func (l *Loop) emit(ev Event) {
 	if l.cfg.Events != nil {
 		l.cfg.Events(ev)
 	}
+	l.recordKube(ev)
+}
+
+// recordKube records ev as Kubernetes Events, on its object and its unit's
+// record.
+func (l *Loop) recordKube(ev Event) {
+	if l.kube == nil {
+		return
+	}
+	var rec *corev1.ObjectReference
+	if ev.Unit != "" { // the record may not exist yet: a model invalid from the start
+		st, _ := l.state.unit(ev.Unit)
+		inv := l.cfg.Inventory
+		rec = &corev1.ObjectReference{APIVersion: "v1", Kind: "ConfigMap", Namespace: inv.namespace,
+			Name: parentName(inv.instance, l.state.kindOf(ev.Unit), ev.Unit), UID: st.recordUID}
+	}
+	l.kube.record(ev, rec)
+}
+
+// reference tells the API version and live UID of a managed object.
+func (l *Loop) reference(key Key) (string, types.UID) {
+	apiVersion := ""
+	if m, _, _ := l.state.lookup(key); m != nil {
+		apiVersion = m.gvk().GroupVersion().String()
+	}
+	var uid types.UID
+	if lo, ok := l.watcher.live(key); ok {
+		uid = lo.UID
+	}
+	return apiVersion, uid
 }

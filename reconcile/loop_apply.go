@@ -83,10 +83,10 @@ func (l *Loop) apply(ctx context.Context, p *pass) (bool, error) {
 func (l *Loop) prepare(p *pass, u *render.Unit) bool {
 	kind := unitKind(u)
 	if u.Err != nil {
+		l.state.update(u.Name, kind, func(s *unitState) { s.lastError, s.health = u.Err.Error(), HealthInvalid })
 		if p.newRev {
 			l.emit(Event{Type: EventModelInvalid, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Message: u.Err.Error()})
 		}
-		l.state.update(u.Name, kind, func(s *unitState) { s.lastError, s.health = u.Err.Error(), HealthInvalid })
 		return false
 	}
 	var prev unitState
@@ -169,6 +169,9 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 		}
 		l.cfg.Metrics.objectUnchanged(d.key.Kind)
 		return false, nil
+	}
+	if err := l.fence(ctx, p, u.Name); err != nil {
+		return false, err
 	}
 	body, err := dr.stamp(p.snap.Revision, partOf)
 	if err != nil {

@@ -117,6 +117,9 @@ func (l *Loop) checkDrift(ctx context.Context, key Key) checked {
 // came of it.
 func (l *Loop) revert(ctx context.Context, m *member, ev Event) checked {
 	ev.Action = ActionReverted
+	if err := l.fence(ctx, nil, m.unit); err != nil {
+		return checked{failed: true}
+	}
 	err := l.write(ctx, "", m, false)
 	if err != nil {
 		ev.Action, ev.Message = ActionRevertFailed, err.Error()

@@ -35,6 +35,9 @@ func (l *Loop) prune(ctx context.Context, p *pass) (bool, error) {
 	if reason := l.pruneGuard(p, plan.total); reason != "" {
 		if p.newRev {
 			l.emit(Event{Type: EventPruneBlocked, Time: time.Now(), Revision: p.snap.Revision, Count: plan.total, Message: reason})
+			for unit, members := range plan.deletes { // on each record concerned, too
+				l.recordKube(Event{Type: EventPruneBlocked, Revision: p.snap.Revision, Unit: unit, Count: len(members), Message: reason})
+			}
 		}
 		l.cfg.Metrics.pruneBlocked()
 		return false, nil
@@ -165,6 +168,10 @@ func (l *Loop) release(p *pass, unit string, members []*member) {
 // forgets them. What could not be deleted stays a member, and the unit is
 // marked failed, so the next pass tries again even if the head stays.
 func (l *Loop) deleteMembers(ctx context.Context, p *pass, unit string, members []*member) {
+	if err := l.fence(ctx, p, unit); err != nil {
+		p.fail(unit)
+		return
+	}
 	var pruned, skipped []Key
 	var errs, reasons []error
 	for _, m := range members {

@@ -41,19 +41,28 @@ func (l *Loop) saveRecords(ctx context.Context, p *pass) (bool, error) {
 }
 
 func (l *Loop) saveRecord(ctx context.Context, p *pass, name string) error {
+	unlock := l.locks.lock(recordKey(name))
+	defer unlock()
 	st, ok := l.state.unit(name)
 	if !ok {
 		return nil
 	}
 	members := l.state.memberList(name)
 	if _, rendered := p.rendered(name); !rendered && len(members) == 0 {
-		err := l.cfg.Inventory.Delete(ctx, st.kind, name)
+		err := l.cfg.Inventory.Delete(ctx, st.kind, name, st.recordVersion)
 		if err == nil {
 			l.state.dropUnit(name)
 		}
-		return err
+		return l.fenced(err)
 	}
-	return l.cfg.Inventory.Save(ctx, recordOf(st, members))
+	if l.cfg.Leader != nil {
+		return l.writeRecord(ctx, name) // a compare-and-set: another leader's write stops this one
+	}
+	uid, err := l.cfg.Inventory.Save(ctx, recordOf(st, members))
+	if err == nil {
+		l.state.update(name, st.kind, func(s *unitState) { s.recordUID = uid })
+	}
+	return err
 }
 
 // recordOf turns a unit's state into its inventory record.
@@ -119,7 +128,9 @@ func (l *Loop) restoreUnit(rec *record) error {
 		m.setOwned(o.Fields)
 		members = append(members, m)
 	}
-	l.state.update(rec.Unit, rec.Kind, func(s *unitState) { s.hash, s.revision = rec.Hash, rec.Revision })
+	l.state.update(rec.Unit, rec.Kind, func(s *unitState) {
+		s.hash, s.revision, s.recordVersion, s.recordUID = rec.Hash, rec.Revision, rec.version, rec.uid
+	})
 	for _, m := range members {
 		l.state.put(rec.Kind, m)
 		gvr, err := l.cfg.Applier.resourceFor(m.gvk())

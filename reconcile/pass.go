@@ -29,11 +29,12 @@ type pass struct {
 	dirty   map[string]bool // units whose record needs saving
 	written map[string][]Key
 	handed  map[string][]string // objects each unit took over from another, as "Kind/ns/name from model x"
+	fenced  map[string]bool     // units whose record this pass wrote with a compare-and-set
 }
 
 func newPass() *pass {
 	return &pass{start: time.Now(), failed: map[string]bool{}, dirty: map[string]bool{}, written: map[string][]Key{},
-		handed: map[string][]string{}}
+		handed: map[string][]string{}, fenced: map[string]bool{}}
 }
 
 // compact keeps a rendered revision for the rest of the pass with each unit's
@@ -108,6 +109,18 @@ func (p *pass) wrote(unit string, key Key) {
 	p.mu.Lock()
 	p.dirty[unit] = true
 	p.written[unit] = append(p.written[unit], key)
+	p.mu.Unlock()
+}
+
+func (p *pass) isFenced(unit string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fenced[unit]
+}
+
+func (p *pass) setFenced(unit string) {
+	p.mu.Lock()
+	p.fenced[unit] = true
 	p.mu.Unlock()
 }
 

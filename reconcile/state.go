@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
@@ -79,6 +80,9 @@ type unitState struct {
 	drift      string
 	suspend    bool
 	members    map[Key]*member
+
+	recordVersion string    // resourceVersion of its record as last read or written (for compare-and-set)
+	recordUID     types.UID // of its record, for the Kubernetes Events recorded on it
 
 	health    Health
 	lastError string

@@ -46,7 +46,7 @@ type Watcher struct {
 // may have drifted) is the whole object kept too, for the drift check's diff.
 // A thousand models' objects cost about a MiB instead of tens.
 type liveObject struct {
-	metav1.ObjectMeta // name, namespace, resourceVersion, creationTimestamp
+	metav1.ObjectMeta // name, namespace, uid, resourceVersion, creationTimestamp
 	key               Key
 	tether            [sha256.Size]byte // fieldsSum of tether's managedFields entry
 	health            Health
@@ -158,7 +158,7 @@ func (w *Watcher) summarize(obj any) (any, error) {
 	}
 	lo := &liveObject{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: u.GetName(), Namespace: u.GetNamespace(),
+			Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(),
 			ResourceVersion: u.GetResourceVersion(), CreationTimestamp: u.GetCreationTimestamp(),
 		},
 		key:    KeyOf(u),

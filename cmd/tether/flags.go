@@ -19,11 +19,12 @@ const (
 	groupDrift         = "Drift and pruning"
 	groupNotifications = "Notifications"
 	groupServer        = "Server"
+	groupHA            = "High availability"
 	groupOutput        = "Output"
 	groupLogging       = "Logging"
 )
 
-var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupNotifications, groupServer, groupOutput, groupLogging}
+var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupNotifications, groupServer, groupHA, groupOutput, groupLogging}
 
 // groupAnnotation is the pflag annotation that names a flag's group.
 const groupAnnotation = "tether.dev/flag-group"

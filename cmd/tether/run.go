@@ -40,6 +40,7 @@ type runFlags struct {
 	resync                                   time.Duration
 	git                                      sourceFlags
 	notify                                   notifyFlags
+	ha                                       haFlags
 }
 
 const runExample = `  # Track a branch over HTTPS
@@ -116,6 +117,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.git.webhookSecretFile, "webhook-secret-file", "", "`FILE` holding the push webhook secret; enables POST /hooks/git (GitHub, GitLab or generic HMAC signatures; others get 401)")
 	fs.StringVar(&f.memoryLimit, "memory-limit", "192Mi", "soft limit for the Go heap, so memory returns to it after a cold apply's peak (GOMEMLIMIT wins; 0 disables)")
 	setGroup(fs, groupServer, "listen", "webhook-secret-file", "memory-limit")
+	f.ha.register(fs)
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (text on a terminal, json otherwise), text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "least severe level logged: debug, info, warn or error")
 	setGroup(fs, groupLogging, "log-format", "log-level")
@@ -154,6 +156,9 @@ func (f *runFlags) check() error {
 	}
 	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {
 		return usagef("run: --kube-api-qps and --kube-api-burst must be positive")
+	}
+	if err := f.ha.check(); err != nil {
+		return err
 	}
 	return f.notify.check()
 }
@@ -206,6 +211,13 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return usagef("run: --listen %s: %v", f.listen, err)
+	}
+	defer ln.Close()
+	identity := f.ha.identity(ln.Addr().String())
+	cfg.UserAgent = userAgent(identity)
 	workDir, cleanup, err := workDirectory(f.workDir)
 	if err != nil {
 		return err
@@ -239,31 +251,39 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	if instance == "" {
 		instance = reconcile.DefaultInstance(repo.URL(), repo.Ref(), f.path)
 	}
+	lead, err := f.ha.leadership(cfg, instance, f.inventoryNamespace, identity)
+	if err != nil {
+		return err
+	}
 	loop := reconcile.NewLoop(reconcile.Config{
-		Source:    repo,
-		Render:    func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
-		Applier:   applier,
-		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace, instance),
-		Interval:  interval,
-		Schedule:  schedule,
-		Resync:    f.resync,
-		Prune:     f.prune,
-		MaxPrune:  maxPrune,
-		Log:       log,
-		Events:    teeSinks(logEvents(log), notifier),
-		Metrics:   metrics,
+		Source:       repo,
+		Render:       func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
+		Applier:      applier,
+		Inventory:    reconcile.NewInventory(applier, f.inventoryNamespace, instance),
+		Leader:       leaderOf(lead),
+		RecordEvents: f.ha.recordEvents,
+		Interval:     interval,
+		Schedule:     schedule,
+		Resync:       f.resync,
+		Prune:        f.prune,
+		MaxPrune:     maxPrune,
+		Log:          log,
+		Events:       teeSinks(logEvents(log), notifier),
+		Metrics:      metrics,
 	})
 	hook, err := newWebhook(f, repo, loop.Wake, log)
 	if err != nil {
 		return err
 	}
-	srv, err := serve(f.listen, loop, registry, hook, log)
-	if err != nil {
-		return err
-	}
+	srv := serve(ln, endpoints{loop: loop, lead: lead, instance: instance, registry: registry, hook: hook}, log)
 	defer shutdown(srv)
-	log.Info("tether started", "version", version, "instance", instance, "repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
-	err = loop.Run(ctx)
+	log.Info("tether started", "version", version, "instance", instance, "identity", identity, "leaderElect", lead != nil,
+		"repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
+	if lead != nil {
+		err = lead.Run(ctx, log, loop.Run) // standby until it leads
+	} else {
+		err = loop.Run(ctx)
+	}
 	log.Info("tether stopped")
 	return err
 }
@@ -279,17 +299,38 @@ func workDirectory(dir string) (string, func(), error) {
 	return tmp, func() { os.RemoveAll(tmp) }, nil
 }
 
-// serve starts the health endpoints; a port already in use fails the start.
-func serve(addr string, loop *reconcile.Loop, registry *prometheus.Registry, hook http.Handler, log *slog.Logger) (*http.Server, error) {
+// endpoints are what --listen serves.
+type endpoints struct {
+	loop     *reconcile.Loop
+	lead     *reconcile.Leadership // nil without --leader-elect
+	instance string
+	registry *prometheus.Registry
+	hook     http.Handler // nil without --webhook-secret-file
+}
+
+// serve serves the HTTP endpoints on ln. A standby is ready (it waits to
+// lead), says who leads on /status and forwards webhooks to the leader.
+func serve(ln net.Listener, e endpoints, log *slog.Logger) *http.Server {
+	status, hook := e.loop.StatusHandler(), e.hook
+	if e.lead != nil {
+		status = e.lead.StatusHandler(e.instance, status)
+		if hook != nil {
+			hook = e.lead.Forward(hook)
+		}
+	}
 	mux := http.NewServeMux()
 	if hook != nil {
 		mux.Handle("POST /hooks/git", hook)
 	}
-	mux.Handle("GET /status", loop.StatusHandler())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /status", status)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := loop.Ready(); err != nil {
+		if e.lead != nil && !e.lead.Leading() {
+			fmt.Fprintln(w, "ok: standby")
+			return
+		}
+		if err := e.loop.Ready(); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -297,19 +338,23 @@ func serve(addr string, loop *reconcile.Loop, registry *prometheus.Registry, hoo
 	})
 	// Timeouts bound what a slow or idle client can hold: a webhook body of
 	// up to 10 MiB has 30 s to arrive, an answer 60 s to leave (issue 11).
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, usagef("run: --listen %s: %v", addr, err)
-	}
-	srv.Addr = ln.Addr().String()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server failed", "err", err)
 		}
 	}()
-	return srv, nil
+	return srv
+}
+
+// leaderOf is lead as the loop's Leader: none without leader election (not
+// a nil *Leadership in an interface).
+func leaderOf(lead *reconcile.Leadership) reconcile.Leader {
+	if lead == nil {
+		return nil
+	}
+	return lead
 }
 
 func shutdown(srv *http.Server) {

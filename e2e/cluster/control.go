@@ -41,6 +41,9 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		if err := c.writeKubeconfigs(); err != nil {
 			return err
 		}
+		if err := writeAuditPolicy(c.Dir); err != nil {
+			return err
+		}
 		if err := c.spawn("kube-apiserver", apiserverArgs(c.Dir, c.ports), nil); err != nil {
 			return err
 		}
