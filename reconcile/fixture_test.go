@@ -107,6 +107,7 @@ func (f *fixture) startAs(cfg *rest.Config) {
 	f.stop = cancel
 	f.t.Cleanup(cancel)
 	f.loop.watcher.start(ctx)
+	f.loop.watchRecords(ctx)
 	if err := f.loop.loadRecords(ctx); err != nil {
 		f.t.Fatal(err)
 	}

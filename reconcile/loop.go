@@ -71,6 +71,7 @@ type Loop struct {
 
 	stop context.CancelCauseFunc // ends Run early, with ErrFenced when another replica leads
 	kube *kubeEvents             // with RecordEvents, from Run on
+	lost lostRecords             // records deleted under the running loop
 }
 
 // NewLoop builds a loop; Run starts it.
@@ -126,6 +127,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		defer l.kube.broadcaster.Shutdown()
 	}
 	l.watcher.start(ctx)
+	l.watchRecords(ctx)
 	if err := l.loadRecords(ctx); err != nil {
 		return err
 	}

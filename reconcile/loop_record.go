@@ -24,6 +24,9 @@ func (l *Loop) saveRecords(ctx context.Context, p *pass) (bool, error) {
 	for name := range l.unsaved {
 		p.touch(name)
 	}
+	for _, name := range l.lost.take() {
+		p.touch(name)
+	}
 	var mu sync.Mutex
 	parallel(p.dirtyUnits(), func(name string) {
 		err := l.saveRecord(wctx, p, name)
