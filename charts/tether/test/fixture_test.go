@@ -94,12 +94,15 @@ func newEnv(t *testing.T) *env {
 }
 
 // values are testdata/install.values.yaml pointed at the test's Git server,
-// polled every second.
+// polled every second, with two replicas: the Deployment's arguments then
+// turn leader election on, and the least-privilege test proves the Lease's
+// permissions too.
 func (e *env) values(t *testing.T) map[string]any {
 	t.Helper()
 	values := readValues(t, filepath.Join("testdata", "install.values.yaml"))
 	cfg := values["config"].(map[string]any)
 	cfg["repo"], cfg["interval"] = e.git.URL, "1s"
+	values["replicaCount"] = 2
 	return values
 }
 

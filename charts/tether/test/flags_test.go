@@ -19,7 +19,7 @@ var chartOnlyFlags = map[string]string{
 // pendingFlags are flags the chart already offers for the daemon's next
 // release (issue 12): config keys whose flags this binary may not know yet.
 // Unset, they render nothing, so today's binary accepts the arguments.
-var pendingFlags = []string{"leader-elect", "leader-elect-namespace"}
+var pendingFlags = []string{}
 
 // runFlags lists the flags `tether run --help` prints: "-name" lines of Go's
 // flag package and "--name" lines of pflag alike.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -139,7 +140,25 @@ func (e *env) scenario(ctx context.Context, t *testing.T) error {
 	}
 	e.commitRevisionB(t)
 	gone := func(_ ref, uid types.UID) bool { return uid == "" }
-	return e.waitAll(ctx, "prune what revision B removed", prunedByB, gone)
+	if err := e.waitAll(ctx, "prune what revision B removed", prunedByB, gone); err != nil {
+		return err
+	}
+	return e.recordGone(ctx, "-model-ranker") // the record of a model that left Git goes too
+}
+
+// recordGone waits until no inventory record's name ends with suffix.
+func (e *env) recordGone(ctx context.Context, suffix string) error {
+	for {
+		list, err := e.cs.CoreV1().ConfigMaps(releaseNamespace).List(ctx, metav1.ListOptions{LabelSelector: "tether.dev/inventory"})
+		if err == nil && !slices.ContainsFunc(list.Items, func(cm corev1.ConfigMap) bool { return strings.HasSuffix(cm.Name, suffix) }) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("delete the record of ranker, which left Git: %w", context.Cause(ctx))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func present(_ ref, uid types.UID) bool { return uid != "" }
@@ -276,6 +295,14 @@ func (e *env) clean(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	leases := e.cs.CoordinationV1().Leases(releaseNamespace)
+	if list, err := leases.List(ctx, metav1.ListOptions{}); err == nil {
+		for _, l := range list.Items {
+			if strings.HasPrefix(l.Name, "tether-") { // so each case takes the lead as a first install does
+				_ = leases.Delete(ctx, l.Name, metav1.DeleteOptions{})
+			}
+		}
+	}
 	secrets := e.cs.CoreV1().Secrets(releaseNamespace)
 	if err := secrets.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "tether.dev/instance"}); err != nil {
 		t.Fatalf("clean the hash key: %v", err) // so that each case starts as a first install
