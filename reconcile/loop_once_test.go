@@ -32,7 +32,9 @@ func TestOnceDrainsAnInventory(t *testing.T) {
 	defer cancel()
 	drain := NewLoop(Config{
 		Source: &fakeSource{rev: "r2"}, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance),
-		Render:   func(string) (*render.Result, error) { return &render.Result{Settings: render.Settings{AllowMassPrune: true}}, nil },
+		Render: func(string) (*render.Result, error) {
+			return &render.Result{Settings: render.Settings{AllowMassPrune: true}}, nil
+		},
 		Interval: time.Second, Prune: true, MaxPrune: PruneLimit{Percent: 50},
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 	})
