@@ -47,4 +47,23 @@ func TestOnceDrainsAnInventory(t *testing.T) {
 	if len(deps.Items)+len(records.Items) != 0 {
 		t.Errorf("after draining: %d Deployments, %d records; want none", len(deps.Items), len(records.Items))
 	}
+	inv := NewInventory(applier, f.ns, f.instance)
+	if err := inv.Forget(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cs.CoreV1().Secrets(f.ns).Get(ctx, hashKeyName(f.instance), metav1.GetOptions{}); !isNotFound(err) {
+		t.Errorf("after Forget, the hash key: %v; want it deleted", err)
+	}
+}
+
+// TestForgetKeepsTheKeyOfRecords: an instance with records keeps its key.
+func TestForgetKeepsTheKeyOfRecords(t *testing.T) {
+	f := newFixture(t)
+	f.pass("r1", f.models(map[string]string{"a": servingSpec("a", "registry.example.com/a:v1", 1)}))
+	if err := f.loop.cfg.Inventory.Forget(f.ctx); err == nil {
+		t.Fatal("Forget with a record left succeeded")
+	}
+	if _, err := f.cs.CoreV1().Secrets(f.ns).Get(f.ctx, hashKeyName(f.instance), metav1.GetOptions{}); err != nil {
+		t.Errorf("the hash key of an instance with records: %v", err)
+	}
 }
