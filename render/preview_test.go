@@ -2,7 +2,9 @@ package render_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -152,5 +154,28 @@ func TestPreviewNames(t *testing.T) {
 	long := strings.Repeat("n", 60) + "-x"
 	if got := render.PreviewNamespace(long, "123"); len(got) > 63 || got != strings.Repeat("n", 56)+"-pr-123" {
 		t.Errorf("long namespace: %q (%d characters), want it cut to 63", got, len(got))
+	}
+}
+
+// TestReadmePreviewSettings keeps the README's tether.yaml example for
+// previews valid and meaning what the README says.
+func TestReadmePreviewSettings(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n# tether.yaml on the tracked branch\n(.*?)```").FindSubmatch(data)
+	if m == nil {
+		t.Fatal("README.md has no ```yaml block starting with # tether.yaml on the tracked branch")
+	}
+	dir := t.TempDir()
+	writeSettings(t, dir, string(m[1]))
+	s, err := render.LoadSettings(dir)
+	if err != nil {
+		t.Fatalf("README's tether.yaml: %v", err)
+	}
+	want := render.Preview{MaxGPUs: 1, Quota: map[string]string{"requests.cpu": "4", "requests.memory": "16Gi", "pods": "20"}}
+	if diff := cmp.Diff(want, s.Preview); diff != "" {
+		t.Errorf("README's preview settings (-want +got):\n%s", diff)
 	}
 }

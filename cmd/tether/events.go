@@ -13,6 +13,9 @@ import (
 func logEvents(log *slog.Logger) reconcile.Sink {
 	return func(ev reconcile.Event) {
 		attrs := []any{"revision", ev.Revision}
+		if p := ev.Preview; p != nil {
+			attrs = append(attrs, previewAttrs(p)...)
+		}
 		if ev.Unit != "" {
 			attrs = append(attrs, "model", ev.Unit)
 		}
@@ -68,8 +71,30 @@ func eventMessage(ev reconcile.Event) (string, slog.Level) {
 		return "fetch failed", slog.LevelError
 	case reconcile.EventVerificationFailed:
 		return "commit refused", slog.LevelError
+	case reconcile.EventPreviewCreated:
+		return "preview created", slog.LevelInfo
+	case reconcile.EventPreviewDeleted:
+		return "preview deleted", slog.LevelInfo
+	case reconcile.EventPreviewCapped:
+		return "preview refs left out", slog.LevelWarn
 	}
 	return "event", slog.LevelInfo
+}
+
+// previewAttrs name the preview environment of an event: its id, ref and
+// namespaces, those that are known.
+func previewAttrs(p *reconcile.PreviewRef) []any {
+	var attrs []any
+	if p.ID != "" {
+		attrs = append(attrs, "preview", p.ID)
+	}
+	if p.Ref != "" {
+		attrs = append(attrs, "ref", p.Ref)
+	}
+	if len(p.Namespaces) > 0 {
+		attrs = append(attrs, "namespaces", p.Namespaces)
+	}
+	return attrs
 }
 
 func keyStrings(keys []reconcile.Key) []string {

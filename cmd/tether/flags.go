@@ -17,13 +17,14 @@ const (
 	groupModels        = "Models"
 	groupCluster       = "Cluster"
 	groupDrift         = "Drift and pruning"
+	groupPreviews      = "Previews"
 	groupNotifications = "Notifications"
 	groupServer        = "Server"
 	groupOutput        = "Output"
 	groupLogging       = "Logging"
 )
 
-var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupNotifications, groupServer, groupOutput, groupLogging}
+var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupPreviews, groupNotifications, groupServer, groupOutput, groupLogging}
 
 // groupAnnotation is the pflag annotation that names a flag's group.
 const groupAnnotation = "tether.dev/flag-group"

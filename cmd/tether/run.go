@@ -40,6 +40,7 @@ type runFlags struct {
 	resync                                   time.Duration
 	git                                      sourceFlags
 	notify                                   notifyFlags
+	previews                                 previewFlags
 }
 
 const runExample = `  # Track a branch over HTTPS
@@ -58,6 +59,10 @@ const runExample = `  # Track a branch over HTTPS
   # Drift reports to Slack, with a digest on weekday mornings
   tether run --repo https://git.example.com/ml/models.git --slack-webhook-url-file /etc/tether/slack/url \
     --cluster-name prod --notify-on drift,failure,prune --digest-schedule "0 9 * * 1-5"
+
+  # Preview environments for GitHub pull requests (GitLab: refs/merge-requests/*/head)
+  tether run --repo https://github.com/ml/models.git --default-namespace ml \
+    --preview-refs 'refs/pull/*/head' --preview-max 5 --preview-ttl 72h
 
   # The same settings from the environment
   TETHER_REPO=https://git.example.com/ml/models.git TETHER_INTERVAL="*/5 * * * *" tether run`
@@ -111,6 +116,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git (--prune=false turns pruning off)")
 	fs.StringVar(&f.maxPrune, "max-prune", "50%", "most deletions one revision may make: a share of the managed objects (never blocking fewer than 10 deletions) or a count; a revision over it prunes nothing")
 	setGroup(fs, groupDrift, "drift", "resync", "prune", "max-prune")
+	f.previews.register(fs)
 	f.notify.register(fs)
 	fs.StringVar(&f.listen, "listen", ":8080", "`ADDR` serving /healthz, /readyz, /status, /metrics and (with --webhook-secret-file) POST /hooks/git")
 	fs.StringVar(&f.git.webhookSecretFile, "webhook-secret-file", "", "`FILE` holding the push webhook secret; enables POST /hooks/git (GitHub, GitLab or generic HMAC signatures; others get 401)")
@@ -154,6 +160,9 @@ func (f *runFlags) check() error {
 	}
 	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {
 		return usagef("run: --kube-api-qps and --kube-api-burst must be positive")
+	}
+	if err := f.previews.check(); err != nil {
+		return err
 	}
 	return f.notify.check()
 }
@@ -239,9 +248,15 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	if instance == "" {
 		instance = reconcile.DefaultInstance(repo.URL(), repo.Ref(), f.path)
 	}
+	events := teeSinks(logEvents(log), notifier)
+	// Preview environments (issue 13): nothing without --preview-refs.
+	previews, err := newPreviews(f, workDir, applier, instance, opts, interval, schedule, log, events)
+	if err != nil {
+		return err
+	}
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source:    repo,
-		Render:    func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
+		Render:    previews.render(),
 		Applier:   applier,
 		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace, instance),
 		Interval:  interval,
@@ -250,20 +265,22 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 		Prune:     f.prune,
 		MaxPrune:  maxPrune,
 		Log:       log,
-		Events:    teeSinks(logEvents(log), notifier),
+		Events:    events,
 		Metrics:   metrics,
 	})
-	hook, err := newWebhook(f, repo, loop.Wake, log)
+	hook, err := newWebhook(f, repo, loop.Wake, previews.wake, log)
 	if err != nil {
 		return err
 	}
-	srv, err := serve(f.listen, loop, registry, hook, log)
+	srv, err := serve(f.listen, loop, previews.status(loop), registry, hook, log)
 	if err != nil {
 		return err
 	}
 	defer shutdown(srv)
 	log.Info("tether started", "version", version, "instance", instance, "repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
+	stopPreviews := previews.run(ctx)
 	err = loop.Run(ctx)
+	stopPreviews()
 	log.Info("tether stopped")
 	return err
 }
@@ -280,12 +297,12 @@ func workDirectory(dir string) (string, func(), error) {
 }
 
 // serve starts the health endpoints; a port already in use fails the start.
-func serve(addr string, loop *reconcile.Loop, registry *prometheus.Registry, hook http.Handler, log *slog.Logger) (*http.Server, error) {
+func serve(addr string, loop *reconcile.Loop, status http.Handler, registry *prometheus.Registry, hook http.Handler, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	if hook != nil {
 		mux.Handle("POST /hooks/git", hook)
 	}
-	mux.Handle("GET /status", loop.StatusHandler())
+	mux.Handle("GET /status", status)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
