@@ -35,7 +35,7 @@ func logEvents(log *slog.Logger) reconcile.Sink {
 			attrs = append(attrs, "count", ev.Count)
 		}
 		if ev.Message != "" {
-			attrs = append(attrs, "err", ev.Message)
+			attrs = append(attrs, messageKey(ev.Type), ev.Message)
 		}
 		msg, level := eventMessage(ev)
 		log.Log(context.Background(), level, msg, attrs...)
@@ -79,6 +79,18 @@ func eventMessage(ev reconcile.Event) (string, slog.Level) {
 		return "preview refs left out", slog.LevelWarn
 	}
 	return "event", slog.LevelInfo
+}
+
+// messageKey is the log key of an event's message: an error, except for
+// the previews' own events, where it says what and why.
+func messageKey(t reconcile.EventType) string {
+	switch t {
+	case reconcile.EventPreviewCreated:
+		return "detail"
+	case reconcile.EventPreviewDeleted, reconcile.EventPreviewCapped:
+		return "reason"
+	}
+	return "err"
 }
 
 // previewAttrs name the preview environment of an event: its id, ref and

@@ -21,7 +21,7 @@ import (
 func TestPreviewLifecycle(t *testing.T) {
 	e := newEnv(t)
 	ns := e.ns + "-pr-7"
-	head := e.pr(7, map[string]string{"models/b/model.yaml": spec("b")})
+	head := e.remote.PullRequest(7, e.main, map[string]string{"models/b/model.yaml": spec("b")})
 	m, _ := e.start(5, 72*time.Hour)
 
 	eventually(t, "preview 7 deployed", func() bool { return len(e.deployments(ns)) == 2 })
@@ -72,8 +72,8 @@ func TestPreviewLifecycle(t *testing.T) {
 // without being announced again.
 func TestPreviewRestart(t *testing.T) {
 	e := newEnv(t)
-	e.pr(1, map[string]string{"models/b/model.yaml": spec("b")})
-	e.pr(2, map[string]string{"models/c/model.yaml": spec("c")})
+	e.remote.PullRequest(1, e.main, map[string]string{"models/b/model.yaml": spec("b")})
+	e.remote.PullRequest(2, e.main, map[string]string{"models/c/model.yaml": spec("c")})
 	_, stop := e.start(5, 72*time.Hour)
 	eventually(t, "previews 1 and 2 deployed", func() bool {
 		return len(e.deployments(e.ns+"-pr-1")) == 2 && len(e.deployments(e.ns+"-pr-2")) == 2
@@ -97,7 +97,7 @@ func TestPreviewRestart(t *testing.T) {
 func TestPreviewCapAndTTL(t *testing.T) {
 	e := newEnv(t)
 	for _, n := range []int{3, 12, 20} {
-		e.pr(n, map[string]string{"models/a/model.yaml": spec("a")})
+		e.remote.PullRequest(n, e.main, map[string]string{"models/a/model.yaml": spec("a")})
 	}
 	m, stop := e.start(2, 72*time.Hour)
 	eventually(t, "previews 3 and 12 deployed", func() bool {
@@ -139,7 +139,7 @@ func TestPreviewNamespaceNotOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.deleteNamespaces(ns) })
-	e.pr(9, map[string]string{"models/b/model.yaml": spec("b")})
+	e.remote.PullRequest(9, e.main, map[string]string{"models/b/model.yaml": spec("b")})
 	m, _ := e.start(5, time.Hour)
 	eventually(t, "preview 9 refused", func() bool {
 		st := m.Status()

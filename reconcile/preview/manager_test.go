@@ -75,16 +75,6 @@ func (e *env) deleteNamespaces(ns string) {
 	}
 }
 
-// pr commits files on a branch off main and points refs/pull/<n>/head at it.
-func (e *env) pr(n int, files map[string]string) string {
-	e.t.Helper()
-	e.remote.Git("checkout", "-q", "-B", fmt.Sprintf("pr%d", n), e.main)
-	rev := e.remote.Commit(files)
-	e.remote.Git("update-ref", fmt.Sprintf("refs/pull/%d/head", n), rev)
-	e.remote.Git("checkout", "-q", "main")
-	return rev
-}
-
 // start runs a Manager until the returned function stops it.
 func (e *env) start(max int, ttl time.Duration) (*preview.Manager, func()) {
 	e.t.Helper()
