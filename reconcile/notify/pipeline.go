@@ -120,8 +120,8 @@ func (p *Pipeline) wanted(ev reconcile.Event) bool {
 	if isPreviewEvent(ev) {
 		return p.on[CategoryPreview]
 	}
-	if ev.Preview != nil && ev.Type != reconcile.EventFetchFailed {
-		return false
+	if ev.Preview != nil && (ev.Preview.ID != "" || ev.Type != reconcile.EventFetchFailed) {
+		return false // inside a preview; only the manager's own failure has no id
 	}
 	switch ev.Type {
 	case reconcile.EventDrift, reconcile.EventFight:

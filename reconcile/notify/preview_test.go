@@ -47,6 +47,8 @@ func TestPreviewEventsFiltered(t *testing.T) {
 		{Type: reconcile.EventPreviewCreated, Revision: "r1", Preview: pr7},
 		inside,
 		{Type: reconcile.EventModelInvalid, Revision: "r1", Unit: "b", Message: "bad", Preview: pr7},
+		{Type: reconcile.EventVerificationFailed, Revision: "r2", Message: "unsigned", Preview: pr7},
+		{Type: reconcile.EventFetchFailed, Message: "checkout failed", Preview: pr7},
 		{Type: reconcile.EventFetchFailed, Message: "preview refs: unreachable", Preview: &reconcile.PreviewRef{}},
 		{Type: reconcile.EventPreviewDeleted, Revision: "r1", Message: "its ref is gone", Preview: pr7},
 	}

@@ -2,6 +2,8 @@ package preview_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,8 +12,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tether-ml/tether/e2e/gitrepo"
 	"github.com/tether-ml/tether/reconcile"
 	"github.com/tether-ml/tether/reconcile/preview"
+	"github.com/tether-ml/tether/render"
 )
 
 // TestPreviewLifecycle: a pull request's ref gets its preview (serving only,
@@ -45,11 +49,23 @@ func TestPreviewLifecycle(t *testing.T) {
 		return len(st) == 1 && st[0].Head == head && slices.Equal(st[0].Namespaces, []string{ns}) && !st[0].Expires.IsZero()
 	})
 
+	m.SetSettings(render.Settings{Preview: render.Preview{Training: true}})
+	eventually(t, "the tracked branch's new settings re-render the preview", func() bool {
+		jobs, _ := e.cs.BatchV1().Jobs(ns).List(context.Background(), metav1.ListOptions{})
+		return len(jobs.Items) == 2
+	})
+	m.SetSettings(render.Settings{})
+
 	e.remote.Git("checkout", "-q", "pr7")
 	moved := e.remote.Commit(map[string]string{"models/b/model.yaml": ""})
 	e.remote.Git("update-ref", "refs/pull/7/head", moved)
 	e.remote.Git("checkout", "-q", "main")
-	eventually(t, "the preview follows its ref", func() bool { return slices.Equal(e.deployments(ns), []string{"a"}) })
+	// b's Job goes with b; a's stays as a finished run, as a model's runs do
+	// when its training leaves the spec (keepRuns).
+	eventually(t, "the preview follows its ref", func() bool {
+		jobs, _ := e.cs.BatchV1().Jobs(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "tether.dev/model=b"})
+		return slices.Equal(e.deployments(ns), []string{"a"}) && len(jobs.Items) == 0
+	})
 
 	e.remote.Git("update-ref", "-d", "refs/pull/7/head")
 	eventually(t, "the preview is torn down", func() bool {
@@ -150,4 +166,28 @@ func TestPreviewNamespaceNotOurs(t *testing.T) {
 	if e.gone(ns) || len(e.deployments(ns)) != 0 {
 		t.Errorf("the foreign namespace %s was written or deleted", ns)
 	}
+}
+
+// TestPreviewUnverifiedHead: with --verify-commits, a preview head that is
+// not signed by a trusted key is not deployed, and /status says why; a
+// signed head is.
+func TestPreviewUnverifiedHead(t *testing.T) {
+	e := newEnv(t)
+	key := gitrepo.NewGPGKey(t, "ml@example.com")
+	e.keys = filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(e.keys, []byte(key.Public), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unsigned := e.remote.PullRequest(5, e.main, map[string]string{"models/b/model.yaml": spec("b")})
+	m, _ := e.start(5, time.Hour)
+	eventually(t, "the unsigned head refused", func() bool {
+		st := m.Status()
+		return len(st) == 1 && strings.Contains(st[0].Message, "verify "+unsigned+": commit not verified: unsigned")
+	})
+	if !e.gone(e.ns + "-pr-5") {
+		t.Fatal("an unsigned preview head was deployed")
+	}
+	e.remote.SignWithGPG(key)
+	e.remote.PullRequest(5, e.main, map[string]string{"models/b/model.yaml": spec("b"), "x": "signed"})
+	eventually(t, "the signed head deployed", func() bool { return len(e.deployments(e.ns+"-pr-5")) == 2 })
 }

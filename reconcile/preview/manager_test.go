@@ -47,6 +47,7 @@ type env struct {
 	ns     string // the models' namespace and the inventory's
 	remote *gitrepo.Repo
 	main   string // the tracked branch's head
+	keys   string // trusted keys file: with it, preview heads must be signed
 
 	mu     sync.Mutex
 	events []reconcile.Event
@@ -83,7 +84,8 @@ func (e *env) start(max int, ttl time.Duration) (*preview.Manager, func()) {
 		e.t.Fatal(err)
 	}
 	work := e.t.TempDir()
-	refs, err := source.NewRefSet(source.Options{URL: e.remote.Dir, WorkDir: work}, []string{"refs/pull/*/head"})
+	opts := source.Options{URL: e.remote.Dir, WorkDir: work, VerifyCommits: e.keys != "", TrustedKeysFile: e.keys}
+	refs, err := source.NewRefSet(opts, []string{"refs/pull/*/head"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
