@@ -106,7 +106,8 @@ func previews(t *testing.T, d *daemon) []preview.Status {
 }
 
 // TestPreviewEnvironments: a pull request's ref gets its models' serving
-// objects in <namespace>-pr-<id>, follows the ref and is torn down with it,
+// objects in <namespace>-pr-<id>, free of drift, follows the ref and is
+// torn down with it,
 // with the tracked branch's settings whatever the pull request's tether.yaml
 // says, reported in /status and to Slack.
 func TestPreviewEnvironments(t *testing.T) {
@@ -142,6 +143,11 @@ func TestPreviewEnvironments(t *testing.T) {
 	if got := e.objects(e.ns); len(got) != 3 {
 		t.Errorf("the tracked branch's namespace changed: %v", got)
 	}
+	patch(t, e.cs, ns, "b", `{"spec":{"replicas":4}}`)
+	eventually(t, 10*time.Second, "the preview's drift reverted", func() (bool, error) {
+		dep, err := e.cs.AppsV1().Deployments(ns).Get(context.Background(), "b", metav1.GetOptions{})
+		return err == nil && *dep.Spec.Replicas == 1, err
+	})
 	eventually(t, 10*time.Second, "/status lists the preview", func() (bool, error) {
 		p := previews(t, d)
 		return len(p) == 1 && p[0].Ref == "refs/pull/7/head" && p[0].Head == head && slices.Equal(p[0].Namespaces, []string{ns}) &&
