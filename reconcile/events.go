@@ -21,6 +21,12 @@ const (
 	// EventVerificationFailed: the head commit is unsigned or not signed by a
 	// trusted key (source.ErrUnverified); the last good revision stays applied.
 	EventVerificationFailed EventType = "VerificationFailed"
+
+	// Preview environments (reconcile/preview). Every event of a preview,
+	// these and those of its loop, carries Event.Preview.
+	EventPreviewCreated EventType = "PreviewCreated" // a ref got its preview environment
+	EventPreviewDeleted EventType = "PreviewDeleted" // a preview's objects and namespaces were deleted; Message says why
+	EventPreviewCapped  EventType = "PreviewCapped"  // refs left without a preview by --preview-max; Message lists them
 )
 
 // Action is what tether did about an event's subject, as ssa's ChangeSet says
@@ -49,6 +55,16 @@ type Event struct {
 	Drift    *Drift
 	Count    int   // objects applied or pruned; deletions a PruneBlocked event held back
 	Objects  []Key // objects applied or pruned, when the event is about several
+	// Preview is the preview environment the event is about; nil for the
+	// tracked branch.
+	Preview *PreviewRef
+}
+
+// PreviewRef names a preview environment in an event.
+type PreviewRef struct {
+	ID         string   // e.g. "7"
+	Ref        string   // e.g. refs/pull/7/head
+	Namespaces []string // its namespaces, e.g. ml-pr-7
 }
 
 // Sink receives events. It must not block: the loop and the drift worker call

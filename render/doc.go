@@ -24,6 +24,12 @@
 // share one memory budget (64 MiB per unit, 128 MiB in all; a unit waits for
 // room).
 //
+// RenderPreview renders a pull request's revision as a preview environment
+// (preview.go): its models only, with the tracked branch's settings (the
+// revision's own tether.yaml is never read), serving objects at one replica
+// in <namespace>-pr-<id>, GPUs within preview.maxGPUs, and a unit holding
+// the preview's namespaces and ResourceQuotas.
+//
 // render knows nothing of Git or the cluster, and never logs: warnings are
 // returned in Unit.Warnings.
 //

@@ -47,21 +47,30 @@ func Repository(dir string, flags Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := settings.Resolve(flags)
+	units, err := renderUnits(dir, settings.Bundles, settings.Resolve(flags))
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Units: units, Settings: settings}, nil
+}
+
+// renderUnits renders the bundles, then every model folder, of the
+// repository in dir with opts (already resolved against tether.yaml).
+func renderUnits(dir string, bundles []string, opts Options) ([]Unit, error) {
 	folders, err := modelFolders(dir)
 	if err != nil {
 		return nil, err
 	}
-	units := make([]Unit, len(settings.Bundles)+len(folders))
+	units := make([]Unit, len(bundles)+len(folders))
 	parallel(len(units), func(i int) {
-		if i < len(settings.Bundles) {
-			units[i] = LoadBundle(dir, settings.Bundles[i], opts)
+		if i < len(bundles) {
+			units[i] = LoadBundle(dir, bundles[i], opts)
 		} else {
-			units[i] = LoadModel(dir, folders[i-len(settings.Bundles)], opts)
+			units[i] = LoadModel(dir, folders[i-len(bundles)], opts)
 		}
 	})
 	rejectDuplicates(units)
-	return &Result{Units: units, Settings: settings}, nil
+	return units, nil
 }
 
 // modelFolders lists the entries of dir/models that are (or pretend to be)

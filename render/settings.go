@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // SettingsFile is the optional repository-wide settings file at the repository root.
@@ -27,9 +30,18 @@ type Settings struct {
 	Protect          bool         // protect models that do not set spec.protect
 }
 
-// Preview configures the preview environments of pull requests.
+// Preview configures the preview environments of pull requests. Only the
+// tracked branch's tether.yaml sets it: a pull request cannot lift its own
+// limits.
 type Preview struct {
 	Training bool `yaml:"training"` // also run training in preview namespaces
+	// MaxGPUs is how many GPUs (nvidia.com/gpu) one preview may request in
+	// all; 0 (the default) refuses every model that asks for one.
+	MaxGPUs int `yaml:"maxGPUs"`
+	// Quota adds hard limits to each preview namespace's ResourceQuota
+	// (resource name → quantity, e.g. requests.cpu: "4", pods: "20"); its GPU
+	// limit is always MaxGPUs.
+	Quota map[string]string `yaml:"quota"`
 }
 
 // SyncWindow opens (allow) or closes (deny) the repository to new revisions for
@@ -138,7 +150,30 @@ func (v *validator) settings(raw *settingsFile) Settings {
 		s.SyncWindows = append(s.SyncWindows, v.syncWindow(syncWindowField(i), &raw.SyncWindows[i]))
 	}
 	v.bundles(raw.Bundles)
+	v.preview(raw.Preview)
 	return s
+}
+
+// preview checks the preview settings: a GPU count, and quota entries
+// naming resources with quantities, leaving the GPU limit to maxGPUs.
+func (v *validator) preview(p Preview) {
+	if p.MaxGPUs < 0 {
+		v.fail("preview.maxGPUs", "%d is negative; expected a number of GPUs, 0 or more", p.MaxGPUs)
+	}
+	for _, name := range sortedKeys(p.Quota) {
+		field := "preview.quota." + name
+		q, err := resource.ParseQuantity(p.Quota[name])
+		switch {
+		case len(validation.IsQualifiedName(name)) > 0:
+			v.fail(field, "%q is not a resource name; expected e.g. requests.cpu, limits.memory or pods", name)
+		case strings.HasSuffix(name, "/gpu"):
+			v.fail(field, "GPUs are limited by preview.maxGPUs; remove %s", name)
+		case err != nil || hugeExponent.MatchString(p.Quota[name]):
+			v.fail(field, "%q is not a Kubernetes quantity; expected e.g. \"4\", \"500m\" or \"8Gi\"", p.Quota[name])
+		case q.Sign() < 0:
+			v.fail(field, "%q is negative; expected a quantity, 0 or more", p.Quota[name])
+		}
+	}
 }
 
 func syncWindowField(i int) string { return "syncWindows[" + strconv.Itoa(i) + "]" }

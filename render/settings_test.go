@@ -31,7 +31,10 @@ syncWindows:
     models: ["fraud-*"]
     revertDrift: false
   - {kind: allow, schedule: "0 9 * * 1-5", duration: 8h}
-preview: {training: true}
+preview:
+  training: true
+  maxGPUs: 2
+  quota: {requests.cpu: "4", pods: "20", count/deployments.apps: "10"}
 allowMassPrune: true
 bundles: [bundles/platform, infra/crds]
 `)
@@ -45,8 +48,10 @@ bundles: [bundles/platform, infra/crds]
 			{Kind: render.WindowDeny, Schedule: "CRON_TZ=Europe/Berlin 0 18 * * 5", Duration: 62 * time.Hour, Models: []string{"fraud-*"}, RevertDrift: false},
 			{Kind: render.WindowAllow, Schedule: "0 9 * * 1-5", Duration: 8 * time.Hour, RevertDrift: true},
 		},
-		Preview: render.Preview{Training: true}, AllowMassPrune: true,
-		Bundles: []string{"bundles/platform", "infra/crds"},
+		Preview: render.Preview{Training: true, MaxGPUs: 2,
+			Quota: map[string]string{"requests.cpu": "4", "pods": "20", "count/deployments.apps": "10"}},
+		AllowMassPrune: true,
+		Bundles:        []string{"bundles/platform", "infra/crds"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -93,6 +98,11 @@ func TestSettingsErrors(t *testing.T) {
 		{"bundle in models", "bundles: [models/x]\n", []string{`"models/x" is inside models/`}},
 		{"bundle names clash", "bundles: [a/platform, b/platform]\n", []string{`bundles[1]: "b/platform" has the same name "platform" as bundles[0]`}},
 		{"bundle name invalid", "bundles: [bundles/Platform_1]\n", []string{`bundles[0]: "Platform_1" is not a valid name`}},
+		{"preview GPUs", "preview: {maxGPUs: -1}\n", []string{`tether.yaml:1: preview.maxGPUs: -1 is negative`}},
+		{"preview quota quantity", "preview:\n  quota:\n    requests.cpu: four\n", []string{`tether.yaml:3: preview.quota.requests.cpu: "four" is not a Kubernetes quantity`}},
+		{"preview quota name", "preview:\n  quota: {\"requests cpu\": \"4\"}\n", []string{`preview.quota.requests cpu: "requests cpu" is not a resource name`}},
+		{"preview quota GPUs", "preview:\n  quota: {requests.nvidia.com/gpu: \"8\"}\n", []string{`preview.quota.requests.nvidia.com/gpu: GPUs are limited by preview.maxGPUs`}},
+		{"preview quota negative", "preview:\n  quota: {pods: \"-1\"}\n", []string{`preview.quota.pods: "-1" is negative`}},
 		{"every error at once", "drift: x\ndefaultNamespace: Y\nbundles: [/z]\n", []string{"tether.yaml:1: drift", "tether.yaml:2: defaultNamespace", "tether.yaml:3: bundles[0]"}},
 		{"not a mapping", "- a\n", []string{"tether.yaml:1: expected a YAML mapping (repository settings)"}},
 		{"invalid utf-8", "drift: revert\n# \xff\n", []string{"tether.yaml:2: file is not valid UTF-8"}},

@@ -20,48 +20,58 @@ import (
 
 const treeDirName = "tree" // the checked-out revision, under WorkDir
 
-func (r *Repo) treeDir() string { return filepath.Join(r.opts.WorkDir, treeDirName) }
+// worktree is a directory holding the files of one commit, and which commit
+// that is (zero when unknown).
+type worktree struct {
+	dir  string
+	tree plumbing.Hash
+}
 
-// checkout makes the tree directory hold exactly the files of commit head,
-// writing only what differs from the commit it held before (everything when
-// that is unknown). go-git's Worktree.Checkout keeps an index and re-reads
-// the whole work tree: seconds for a 1000-model repository, where one changed
-// model needs one file written. Files are written through os.Root, so no
-// path or symlink in the repository can make tether write outside the
-// directory.
+// snapshotDir is the directory of the files under base.
+func (w *worktree) snapshotDir(base string) string {
+	return filepath.Join(w.dir, filepath.FromSlash(base))
+}
+
+// checkout makes the directory hold exactly the files of commit head in
+// repo, writing only what differs from the commit it held before (everything
+// when that is unknown). go-git's Worktree.Checkout keeps an index and
+// re-reads the whole work tree: seconds for a 1000-model repository, where
+// one changed model needs one file written. Files are written through
+// os.Root, so no path or symlink in the repository can make tether write
+// outside the directory.
 //
-// It returns the paths that changed, relative to Options.Path; nil when the
-// whole tree was written.
-func (r *Repo) checkout(ctx context.Context, head plumbing.Hash) ([]string, error) {
-	to, err := r.treeOf(head)
+// It returns the paths that changed, relative to base (Options.Path); nil
+// when the whole tree was written.
+func (w *worktree) checkout(ctx context.Context, repo *git.Repository, head plumbing.Hash, base string) ([]string, error) {
+	to, err := treeOf(repo, head)
 	if err != nil {
 		return nil, err
 	}
-	from, err := r.treeOf(r.tree)
+	from, err := treeOf(repo, w.tree)
 	if err != nil || from == nil {
 		from = nil
-		if err := resetDir(r.treeDir()); err != nil {
+		if err := resetDir(w.dir); err != nil {
 			return nil, err
 		}
 	}
-	r.tree = plumbing.ZeroHash // unknown until every change is written
+	w.tree = plumbing.ZeroHash // unknown until every change is written
 	changes, err := object.DiffTreeWithOptions(ctx, from, to, nil)
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", head, err)
 	}
-	root, err := os.OpenRoot(r.treeDir())
+	root, err := os.OpenRoot(w.dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	if err := applyChanges(r.repo, root, changes); err != nil {
+	if err := applyChanges(repo, root, changes); err != nil {
 		return nil, fmt.Errorf("checkout %s: %w", head, err)
 	}
-	r.tree = head
+	w.tree = head
 	if from == nil {
 		return nil, nil
 	}
-	return changedPaths(changes, r.opts.Path), nil
+	return changedPaths(changes, base), nil
 }
 
 // changedPaths lists the changed files under base, relative to it, sorted.
@@ -82,12 +92,12 @@ func changedPaths(changes object.Changes, base string) []string {
 	return slices.Compact(out)
 }
 
-// treeOf is the tree of a commit in the clone; nil for the zero hash.
-func (r *Repo) treeOf(h plumbing.Hash) (*object.Tree, error) {
+// treeOf is the tree of a commit in repo; nil for the zero hash.
+func treeOf(repo *git.Repository, h plumbing.Hash) (*object.Tree, error) {
 	if h.IsZero() {
 		return nil, nil
 	}
-	commit, err := r.repo.CommitObject(h)
+	commit, err := repo.CommitObject(h)
 	if err != nil {
 		return nil, err
 	}

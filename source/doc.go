@@ -17,6 +17,10 @@
 // number of requests at once. source never logs; callers decide what to say.
 // Scheduling the polls is the caller's (ParseSchedule only parses, and refuses
 // schedules that never fire or fire more than once a second).
+// RefSet follows every ref matching some patterns (pull request heads, for
+// preview environments) in one shallow clone: one ls-remote per List, heads
+// fetched once, each checked out into a Worktree of its own, authenticated,
+// redacted and verified as the tracked ref is.
 // Local reads revisions of a repository already on disk (tether plan): it
 // resolves refs, finds merge bases and writes a commit's files into a folder,
 // without touching the working tree.

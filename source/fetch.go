@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -67,18 +68,24 @@ func (r *Repo) obtain(ctx context.Context, acc access, head plumbing.Hash) (plum
 // rewritten onto a commit older than the clone), and go-git's checkout would
 // silently skip a missing subtree.
 func (r *Repo) complete(h plumbing.Hash) bool {
-	commit, err := r.repo.CommitObject(h)
-	return err == nil && r.treeComplete(commit.TreeHash)
+	return commitComplete(r.repo, h, r.completeTrees)
+}
+
+// commitComplete reports whether commit h of repo and its whole tree are
+// there; known lists trees already found complete.
+func commitComplete(repo *git.Repository, h plumbing.Hash, known map[plumbing.Hash]bool) bool {
+	commit, err := repo.CommitObject(h)
+	return err == nil && treeComplete(repo.Storer, commit.TreeHash, known)
 }
 
 // treeComplete walks the tree itself (object.TreeWalker reports a missing
 // subtree as the end of the walk), skipping subtrees already found complete:
 // a new head shares all but a few with the last one.
-func (r *Repo) treeComplete(h plumbing.Hash) bool {
-	if r.completeTrees[h] {
+func treeComplete(st storer.EncodedObjectStorer, h plumbing.Hash, known map[plumbing.Hash]bool) bool {
+	if known[h] {
 		return true
 	}
-	tree, err := object.GetTree(r.repo.Storer, h)
+	tree, err := object.GetTree(st, h)
 	if err != nil {
 		return false
 	}
@@ -86,14 +93,14 @@ func (r *Repo) treeComplete(h plumbing.Hash) bool {
 		switch {
 		case e.Mode == filemode.Submodule:
 		case e.Mode == filemode.Dir:
-			if !r.treeComplete(e.Hash) {
+			if !treeComplete(st, e.Hash, known) {
 				return false
 			}
-		case r.repo.Storer.HasEncodedObject(e.Hash) != nil:
+		case st.HasEncodedObject(e.Hash) != nil:
 			return false
 		}
 	}
-	r.completeTrees[h] = true
+	known[h] = true
 	return true
 }
 
@@ -105,8 +112,7 @@ func (r *Repo) clone(ctx context.Context, acc access) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRU(objectCacheSize),
-		filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: largeObjectBytes})
+	st := newStore(dir)
 	repo, err := git.CloneContext(ctx, st, nil, &git.CloneOptions{
 		URL:           r.remote,
 		RemoteName:    defaultRemoteName,
@@ -123,6 +129,13 @@ func (r *Repo) clone(ctx context.Context, acc access) error {
 	}
 	r.repo, r.store = repo, st
 	return nil
+}
+
+// newStore is a bare repository's storage in dir, with memory bounded for
+// large repositories (see objectCacheSize).
+func newStore(dir string) *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRU(objectCacheSize),
+		filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: largeObjectBytes})
 }
 
 // closeStore forgets the clone and closes the packfiles it keeps open.

@@ -10,10 +10,8 @@ import (
 	"time"
 
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // Options say which repository and revision to track, with which
@@ -51,24 +49,21 @@ type Snapshot struct {
 // the tracked revision's files under WorkDir/tree. It is not safe for
 // concurrent use; one loop owns it.
 type Repo struct {
+	endpoint
 	opts    Options
-	url     string // as given (normalised); shown only through Redact
-	remote  string // url without HTTP(S) credentials, for go-git (see withoutUserinfo)
 	target  target
-	creds   *credentials
-	trust   *trustedKeys // nil unless verifying
 	repo    *git.Repository
 	store   *filesystem.Storage
 	fetches int // since the last clone
 	// completeTrees are trees found to have every object they need in the clone.
 	completeTrees map[plumbing.Hash]bool
-	tree          plumbing.Hash // the commit whose files the tree directory holds
+	wt            worktree // the tracked revision's files, under WorkDir/tree
 	last          Snapshot
 }
 
 // New checks the options; it does not touch the network or read credentials.
 func New(opts Options) (*Repo, error) {
-	u, err := normalizeURL(opts.URL)
+	e, err := newEndpoint(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -79,24 +74,8 @@ func New(opts Options) (*Repo, error) {
 	if opts.WorkDir == "" {
 		return nil, errors.New("source: WorkDir is required")
 	}
-	if opts.Path, err = cleanPath(opts.Path); err != nil {
-		return nil, err
-	}
-	creds, err := newCredentials(opts.Auth, u)
-	if err != nil {
-		return nil, err
-	}
-	r := &Repo{opts: opts, url: u, remote: withoutUserinfo(u), target: tgt, creds: creds}
-	if opts.VerifyCommits {
-		if opts.TrustedKeysFile == "" {
-			return nil, errors.New("verifying commits needs a trusted keys file")
-		}
-		r.trust = &trustedKeys{file: newWatchedFile(opts.TrustedKeysFile)}
-	}
-	if r.opts.Timeout <= 0 {
-		r.opts.Timeout = 5 * time.Minute
-	}
-	return r, nil
+	opts.Path = e.path
+	return &Repo{endpoint: e, opts: opts, target: tgt, wt: worktree{dir: filepath.Join(opts.WorkDir, treeDirName)}}, nil
 }
 
 // cleanPath makes Options.Path a slash-separated path inside the repository.
@@ -111,9 +90,6 @@ func cleanPath(p string) (string, error) {
 	return c, nil
 }
 
-// URL is the repository URL with credentials redacted.
-func (r *Repo) URL() string { return Redact(r.url) }
-
 // Ref is the tracked remote reference (refs/heads/<branch> or
 // refs/tags/<tag>), which push webhooks are matched against.
 func (r *Repo) Ref() string { return r.target.Ref().String() }
@@ -122,7 +98,7 @@ func (r *Repo) Ref() string { return r.target.Ref().String() }
 // the revision of the previous Sync; then nothing was fetched. On error the
 // previous Snapshot is returned: it stays the last good revision.
 func (r *Repo) Sync(ctx context.Context) (Snapshot, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	acc, err := r.creds.load()
 	if err != nil {
@@ -141,28 +117,18 @@ func (r *Repo) Sync(ctx context.Context) (Snapshot, bool, error) {
 	if head.String() == r.last.Revision {
 		return r.last, false, nil
 	}
-	if err := r.accept(head); err != nil {
+	if err := r.accept(r.repo, head); err != nil {
 		return r.last, false, r.fail("verify", err, acc)
 	}
-	changed, err := r.checkout(ctx, head)
+	changed, err := r.wt.checkout(ctx, r.repo, head, r.path)
 	if err != nil {
 		r.last = Snapshot{} // the tree directory is half written
 		return r.last, false, r.fail("checkout", err, acc)
 	}
-	r.last = Snapshot{Revision: head.String(), Dir: filepath.Join(r.treeDir(), filepath.FromSlash(r.opts.Path))}
+	r.last = Snapshot{Revision: head.String(), Dir: r.wt.snapshotDir(r.path)}
 	snap := r.last
 	snap.Changed = changed
 	return snap, true, nil
-}
-
-// fail wraps err with its step and kind; a VerificationError passes as is.
-func (r *Repo) fail(op string, err error, acc access) error {
-	var ve *VerificationError
-	if errors.As(err, &ve) {
-		return ve
-	}
-	msg := scrubber(r.url, acc.secrets...).Replace(err.Error())
-	return &Error{Op: op, URL: r.URL(), Kind: classify(err), Err: err, msg: msg}
 }
 
 // remoteHead asks the remote for the tracked commit: one round trip, no
@@ -171,8 +137,7 @@ func (r *Repo) remoteHead(ctx context.Context, acc access) (plumbing.Hash, error
 	if r.target.pinned() {
 		return r.target.commit, nil
 	}
-	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.remote}})
-	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: acc.auth, CABundle: acc.caBundle, PeelingOption: git.AppendPeeled})
+	refs, err := r.listRemote(ctx, acc)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}

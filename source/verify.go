@@ -12,6 +12,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -24,30 +25,30 @@ const (
 	pgpKeyEnd   = "-----END PGP PUBLIC KEY BLOCK-----"
 )
 
-// accept checks the commit about to be checked out: its signature when
-// verifying, and that Options.Path exists in it.
-func (r *Repo) accept(head plumbing.Hash) error {
-	commit, err := r.repo.CommitObject(head)
+// accept checks the commit of repo about to be checked out: its signature
+// when verifying, and that Options.Path exists in it.
+func (e *endpoint) accept(repo *git.Repository, head plumbing.Hash) error {
+	commit, err := repo.CommitObject(head)
 	if err != nil {
 		return err
 	}
-	if r.trust != nil {
-		if reason := r.trust.verify(commit); reason != "" {
+	if e.trust != nil {
+		if reason := e.trust.verify(commit); reason != "" {
 			return &VerificationError{Revision: head.String(), Reason: reason}
 		}
 	}
-	if r.opts.Path == "" {
+	if e.path == "" {
 		return nil
 	}
 	tree, err := commit.Tree()
 	if err != nil {
 		return err
 	}
-	if _, err := tree.Tree(r.opts.Path); err != nil {
-		if link := symlinkEntry(tree, r.opts.Path); link != "" {
-			return notFound("path %q: %q is a symlink in %s; the path must name real folders (symlinks are not followed)", r.opts.Path, link, head)
+	if _, err := tree.Tree(e.path); err != nil {
+		if link := symlinkEntry(tree, e.path); link != "" {
+			return notFound("path %q: %q is a symlink in %s; the path must name real folders (symlinks are not followed)", e.path, link, head)
 		}
-		return notFound("path %q not found in %s", r.opts.Path, head)
+		return notFound("path %q not found in %s", e.path, head)
 	}
 	return nil
 }

@@ -13,6 +13,9 @@ import (
 func logEvents(log *slog.Logger) reconcile.Sink {
 	return func(ev reconcile.Event) {
 		attrs := []any{"revision", ev.Revision}
+		if p := ev.Preview; p != nil {
+			attrs = append(attrs, previewAttrs(p)...)
+		}
 		if ev.Unit != "" {
 			attrs = append(attrs, "model", ev.Unit)
 		}
@@ -32,7 +35,7 @@ func logEvents(log *slog.Logger) reconcile.Sink {
 			attrs = append(attrs, "count", ev.Count)
 		}
 		if ev.Message != "" {
-			attrs = append(attrs, "err", ev.Message)
+			attrs = append(attrs, messageKey(ev.Type), ev.Message)
 		}
 		msg, level := eventMessage(ev)
 		log.Log(context.Background(), level, msg, attrs...)
@@ -68,8 +71,42 @@ func eventMessage(ev reconcile.Event) (string, slog.Level) {
 		return "fetch failed", slog.LevelError
 	case reconcile.EventVerificationFailed:
 		return "commit refused", slog.LevelError
+	case reconcile.EventPreviewCreated:
+		return "preview created", slog.LevelInfo
+	case reconcile.EventPreviewDeleted:
+		return "preview deleted", slog.LevelInfo
+	case reconcile.EventPreviewCapped:
+		return "preview refs left out", slog.LevelWarn
 	}
 	return "event", slog.LevelInfo
+}
+
+// messageKey is the log key of an event's message: an error, except for
+// the previews' own events, where it says what and why.
+func messageKey(t reconcile.EventType) string {
+	switch t {
+	case reconcile.EventPreviewCreated:
+		return "detail"
+	case reconcile.EventPreviewDeleted, reconcile.EventPreviewCapped:
+		return "reason"
+	}
+	return "err"
+}
+
+// previewAttrs name the preview environment of an event: its id, ref and
+// namespaces, those that are known.
+func previewAttrs(p *reconcile.PreviewRef) []any {
+	var attrs []any
+	if p.ID != "" {
+		attrs = append(attrs, "preview", p.ID)
+	}
+	if p.Ref != "" {
+		attrs = append(attrs, "ref", p.Ref)
+	}
+	if len(p.Namespaces) > 0 {
+		attrs = append(attrs, "namespaces", p.Namespaces)
+	}
+	return attrs
 }
 
 func keyStrings(keys []reconcile.Key) []string {

@@ -17,6 +17,7 @@ const (
 	groupModels        = "Models"
 	groupCluster       = "Cluster"
 	groupDrift         = "Drift and pruning"
+	groupPreviews      = "Previews"
 	groupNotifications = "Notifications"
 	groupServer        = "Server"
 	groupHA            = "High availability"
@@ -24,7 +25,7 @@ const (
 	groupLogging       = "Logging"
 )
 
-var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupNotifications, groupServer, groupHA, groupOutput, groupLogging}
+var flagGroups = []string{groupGit, groupModels, groupCluster, groupDrift, groupPreviews, groupNotifications, groupServer, groupHA, groupOutput, groupLogging}
 
 // groupAnnotation is the pflag annotation that names a flag's group.
 const groupAnnotation = "tether.dev/flag-group"

@@ -41,6 +41,7 @@ type runFlags struct {
 	git                                      sourceFlags
 	notify                                   notifyFlags
 	ha                                       haFlags
+	previews                                 previewFlags
 }
 
 const runExample = `  # Track a branch over HTTPS
@@ -59,6 +60,10 @@ const runExample = `  # Track a branch over HTTPS
   # Drift reports to Slack, with a digest on weekday mornings
   tether run --repo https://git.example.com/ml/models.git --slack-webhook-url-file /etc/tether/slack/url \
     --cluster-name prod --notify-on drift,failure,prune --digest-schedule "0 9 * * 1-5"
+
+  # Preview environments for GitHub pull requests (GitLab: refs/merge-requests/*/head)
+  tether run --repo https://github.com/ml/models.git --default-namespace ml \
+    --preview-refs 'refs/pull/*/head' --preview-max 5 --preview-ttl 72h
 
   # The same settings from the environment
   TETHER_REPO=https://git.example.com/ml/models.git TETHER_INTERVAL="*/5 * * * *" tether run`
@@ -112,6 +117,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git (--prune=false turns pruning off)")
 	fs.StringVar(&f.maxPrune, "max-prune", "50%", "most deletions one revision may make: a share of the managed objects (never blocking fewer than 10 deletions) or a count; a revision over it prunes nothing")
 	setGroup(fs, groupDrift, "drift", "resync", "prune", "max-prune")
+	f.previews.register(fs)
 	f.notify.register(fs)
 	fs.StringVar(&f.listen, "listen", ":8080", "`ADDR` serving /healthz, /readyz, /status, /metrics and (with --webhook-secret-file) POST /hooks/git")
 	fs.StringVar(&f.git.webhookSecretFile, "webhook-secret-file", "", "`FILE` holding the push webhook secret; enables POST /hooks/git (GitHub, GitLab or generic HMAC signatures; others get 401)")
@@ -158,6 +164,9 @@ func (f *runFlags) check() error {
 		return usagef("run: --kube-api-qps and --kube-api-burst must be positive")
 	}
 	if err := f.ha.check(); err != nil {
+		return err
+	}
+	if err := f.previews.check(); err != nil {
 		return err
 	}
 	return f.notify.check()
@@ -255,9 +264,15 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	events := teeSinks(logEvents(log), notifier)
+	// Preview environments (issue 13): nothing without --preview-refs.
+	previews, err := newPreviews(f, workDir, applier, instance, opts, interval, schedule, log, events, leaderOf(lead))
+	if err != nil {
+		return err
+	}
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source:       repo,
-		Render:       func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
+		Render:       previews.render(),
 		Applier:      applier,
 		Inventory:    reconcile.NewInventory(applier, f.inventoryNamespace, instance),
 		Leader:       leaderOf(lead),
@@ -268,21 +283,26 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 		Prune:        f.prune,
 		MaxPrune:     maxPrune,
 		Log:          log,
-		Events:       teeSinks(logEvents(log), notifier),
+		Events:       events,
 		Metrics:      metrics,
 	})
-	hook, err := newWebhook(f, repo, loop.Wake, log)
+	hook, err := newWebhook(f, repo, loop.Wake, previews.wake, log)
 	if err != nil {
 		return err
 	}
-	srv := serve(ln, endpoints{loop: loop, lead: lead, instance: instance, registry: registry, hook: hook}, log)
+	srv := serve(ln, endpoints{loop: loop, status: previews.status(loop), lead: lead, instance: instance, registry: registry, hook: hook}, log)
 	defer shutdown(srv)
 	log.Info("tether started", "version", version, "instance", instance, "identity", identity, "leaderElect", lead != nil,
 		"repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
+	reconcileAll := func(ctx context.Context) error {
+		stopPreviews := previews.run(ctx)
+		defer stopPreviews()
+		return loop.Run(ctx)
+	}
 	if lead != nil {
-		err = lead.Run(ctx, log, loop.Run) // standby until it leads
+		err = lead.Run(ctx, log, reconcileAll) // standby until it leads
 	} else {
-		err = loop.Run(ctx)
+		err = reconcileAll(ctx)
 	}
 	log.Info("tether stopped")
 	return err
@@ -302,6 +322,7 @@ func workDirectory(dir string) (string, func(), error) {
 // endpoints are what --listen serves.
 type endpoints struct {
 	loop     *reconcile.Loop
+	status   http.Handler          // /status: the loop's, with the previews
 	lead     *reconcile.Leadership // nil without --leader-elect
 	instance string
 	registry *prometheus.Registry
@@ -311,7 +332,7 @@ type endpoints struct {
 // serve serves the HTTP endpoints on ln. A standby is ready (it waits to
 // lead), says who leads on /status and forwards webhooks to the leader.
 func serve(ln net.Listener, e endpoints, log *slog.Logger) *http.Server {
-	status, hook := e.loop.StatusHandler(), e.hook
+	status, hook := e.status, e.hook
 	if e.lead != nil {
 		status = e.lead.StatusHandler(e.instance, status)
 		if hook != nil {

@@ -42,17 +42,21 @@ func (s *sourceFlags) registerAuth(fs *pflag.FlagSet) {
 		"git-known-hosts-file", "git-insecure-skip-host-key-check", "verify-commits", "trusted-keys-file")
 }
 
+// auth is where the credentials are, for every clone of the repository.
+func (s *sourceFlags) auth() source.Auth {
+	return source.Auth{
+		Username: s.username, PasswordFile: s.passwordFile, CAFile: s.caFile,
+		SSHKeyFile: s.sshKeyFile, SSHPassphraseFile: s.sshPassphraseFile, KnownHostsFile: s.knownHostsFile,
+		InsecureSkipHostKeyCheck: s.insecureSkipHostKeyCheck,
+	}
+}
+
 // newSource builds the Git source of `tether run`.
 func newSource(f *runFlags, workDir string, log *slog.Logger) (*source.Repo, error) {
 	s := &f.git
 	repo, err := source.New(source.Options{
 		URL: f.repo, Branch: f.branch, Tag: s.tag, Commit: s.commit, Path: f.path, WorkDir: workDir,
-		Auth: source.Auth{
-			Username: s.username, PasswordFile: s.passwordFile, CAFile: s.caFile,
-			SSHKeyFile: s.sshKeyFile, SSHPassphraseFile: s.sshPassphraseFile, KnownHostsFile: s.knownHostsFile,
-			InsecureSkipHostKeyCheck: s.insecureSkipHostKeyCheck,
-		},
-		VerifyCommits: s.verifyCommits, TrustedKeysFile: s.trustedKeysFile,
+		Auth: s.auth(), VerifyCommits: s.verifyCommits, TrustedKeysFile: s.trustedKeysFile,
 	})
 	if err != nil {
 		return nil, usagef("run: %v", err)
@@ -68,8 +72,10 @@ func newSource(f *runFlags, workDir string, log *slog.Logger) (*source.Repo, err
 }
 
 // newWebhook is the POST /hooks/git handler waking the loop, or nil when no
-// --webhook-secret-file was given (the path then answers 404).
-func newWebhook(f *runFlags, repo *source.Repo, wake func(), log *slog.Logger) (http.Handler, error) {
+// --webhook-secret-file was given (the path then answers 404). Every
+// accepted delivery, whatever its ref, also calls wakeAny (the previews:
+// a push to a pull request's branch moves its refs/pull/*/head).
+func newWebhook(f *runFlags, repo *source.Repo, wake, wakeAny func(), log *slog.Logger) (http.Handler, error) {
 	if f.git.webhookSecretFile == "" {
 		return nil, nil
 	}
@@ -77,7 +83,12 @@ func newWebhook(f *runFlags, repo *source.Repo, wake func(), log *slog.Logger) (
 		SecretFile: f.git.webhookSecretFile,
 		Ref:        repo.Ref(),
 		Wake:       wake,
-		Observe:    func(d source.Delivery) { logDelivery(log, d) },
+		Observe: func(d source.Delivery) {
+			logDelivery(log, d)
+			if d.Status < http.StatusMultipleChoices {
+				wakeAny()
+			}
+		},
 	})
 	if err != nil {
 		return nil, usagef("run: --webhook-secret-file: %v", err)

@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -71,6 +72,18 @@ func (r *Repo) Commit(files map[string]string) string {
 	r.Git("add", "-A")
 	r.Git("commit", "-q", "--allow-empty", "-m", "test change")
 	return r.Head()
+}
+
+// PullRequest commits files on a branch pr<n> off base, points
+// refs/pull/<n>/head at that commit, as GitHub does for pull request n, goes
+// back to main and returns the commit.
+func (r *Repo) PullRequest(n int, base string, files map[string]string) string {
+	r.t.Helper()
+	r.Git("checkout", "-q", "-B", fmt.Sprintf("pr%d", n), base)
+	rev := r.Commit(files)
+	r.Git("update-ref", fmt.Sprintf("refs/pull/%d/head", n), rev)
+	r.Git("checkout", "-q", "main")
+	return rev
 }
 
 // Head is the commit hash of main.

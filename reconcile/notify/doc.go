@@ -9,7 +9,9 @@
 // the batch to a Retrier, the one place that owns backoff, Retry-After,
 // metrics and logging; the notifiers themselves (Slack, Webhook) make one
 // HTTP attempt and classify the answer. Secret data and webhook URLs never
-// appear in a message, an error or a log line.
+// appear in a message, an error or a log line. Of a preview environment's
+// events, its creation and deletion are posted (category preview), and
+// nothing of what happens inside it.
 //
 // It leaves out anything that needs a Slack token (threads, updates,
 // reactions): incoming webhooks only. The Notifier interface lives here, with

@@ -103,6 +103,8 @@ func itemOf(ev reconcile.Event) (item, bool) {
 		return failureItem(ev), true
 	case reconcile.EventPruneBlocked:
 		return pruneItem(ev), true
+	case reconcile.EventPreviewCreated, reconcile.EventPreviewDeleted, reconcile.EventPreviewCapped:
+		return previewItem(ev), true
 	}
 	return item{}, false
 }
@@ -140,6 +142,7 @@ var plurals = map[string]string{
 	kindReverted: "drifts reverted", kindReported: "drifts reported", kindRevertFailed: "reverts failed", kindFight: "fights",
 	kindSyncFailed: "sync failures", kindInvalid: "invalid models", kindFetchFailed: "fetch failures", kindUnverified: "unverified commits",
 	kindPruneBlocked: "prunes blocked", kindApplied: "revisions applied", kindDigest: "drift digests",
+	kindPreviewCreated: "previews created", kindPreviewDeleted: "previews deleted", kindPreviewCapped: "preview caps reached",
 }
 
 // fallback is the message's text: the title and one line per item, capped.

@@ -18,10 +18,11 @@ const (
 	CategoryDrift   = "drift"   // Drift, whatever tether did about it, and Fight
 	CategoryFailure = "failure" // SyncFailed, ModelInvalid, FetchFailed, VerificationFailed
 	CategoryPrune   = "prune"   // PruneBlocked
+	CategoryPreview = "preview" // PreviewCreated, PreviewDeleted, PreviewCapped
 )
 
 // Categories are the valid --notify-on values, all on by default.
-var Categories = []string{CategoryDrift, CategoryFailure, CategoryPrune}
+var Categories = []string{CategoryDrift, CategoryFailure, CategoryPrune, CategoryPreview}
 
 // Options configure a Pipeline.
 type Options struct {
@@ -111,8 +112,17 @@ func (p *Pipeline) Sink(ev reconcile.Event) {
 	}
 }
 
-// wanted applies --notify-on and --notify-success.
+// wanted applies --notify-on and --notify-success. Of the events inside a
+// preview environment only its creation and deletion are posted, and a
+// failure to list the preview refs: a pull request's drift and invalid
+// models are for its author, in the logs and /status, not for the channel.
 func (p *Pipeline) wanted(ev reconcile.Event) bool {
+	if isPreviewEvent(ev) {
+		return p.on[CategoryPreview]
+	}
+	if ev.Preview != nil && (ev.Preview.ID != "" || ev.Type != reconcile.EventFetchFailed) {
+		return false // inside a preview; only the manager's own failure has no id
+	}
 	switch ev.Type {
 	case reconcile.EventDrift, reconcile.EventFight:
 		return p.on[CategoryDrift]

@@ -39,22 +39,30 @@ func TestPipelineFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{}
-			p, err := notify.NewPipeline(notify.Options{On: tt.on, Success: tt.success, Queue: notify.QueueOptions{Window: time.Hour}},
-				notify.Target{Name: "rec", Notifier: rec})
-			if err != nil {
-				t.Fatal(err)
-			}
-			stop := run(p)
-			for _, ev := range all {
-				p.Sink(ev)
-			}
-			stop()
-			if diff := cmp.Diff(tt.want, rec.types()); diff != "" {
+			got := deliver(t, notify.Options{On: tt.on, Success: tt.success}, all...)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("delivered (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+// deliver runs events through a pipeline with options o and returns what
+// reached its notifier, as recorder.types says.
+func deliver(t *testing.T, o notify.Options, events ...reconcile.Event) []string {
+	t.Helper()
+	rec := &recorder{}
+	o.Queue = notify.QueueOptions{Window: time.Hour}
+	p, err := notify.NewPipeline(o, notify.Target{Name: "rec", Notifier: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(p)
+	for _, ev := range events {
+		p.Sink(ev)
+	}
+	stop()
+	return rec.types()
 }
 
 func TestPipelineOptionErrors(t *testing.T) {

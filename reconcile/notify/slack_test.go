@@ -114,21 +114,27 @@ func TestSlackDigest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recv := slackrecv.New(t)
-			s := notify.NewSlack(notify.StaticURL(recv.URL), "prod")
-			if _, err := s.Notify(context.Background(), notify.Batch{Digest: tt.digest}); err != nil {
-				t.Fatal(err)
-			}
-			msgs := recv.Messages()
-			if len(msgs) != 1 {
-				t.Fatalf("got %d messages, want 1 (rejected: %v)", len(msgs), recv.Invalid())
-			}
-			for _, w := range tt.want {
-				if got := msgs[0].Render(); !strings.Contains(got, w) {
-					t.Errorf("message lacks %q:\n%s", w, got)
-				}
-			}
+			assertSlackMessage(t, notify.Batch{Digest: tt.digest}, tt.want...)
 		})
+	}
+}
+
+// assertSlackMessage posts b to a Slack stand-in and checks that it makes
+// one valid message holding every string of want.
+func assertSlackMessage(t *testing.T, b notify.Batch, want ...string) {
+	t.Helper()
+	recv := slackrecv.New(t)
+	if _, err := notify.NewSlack(notify.StaticURL(recv.URL), "prod").Notify(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	msgs := recv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages, want 1 (rejected: %v)", len(msgs), recv.Invalid())
+	}
+	for _, w := range want {
+		if got := msgs[0].Render(); !strings.Contains(got, w) {
+			t.Errorf("message lacks %q:\n%s", w, got)
+		}
 	}
 }
 

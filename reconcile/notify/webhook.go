@@ -37,16 +37,24 @@ type WebhookPayload struct {
 
 // WebhookEvent is one reconcile.Event in JSON, with sensitive values masked.
 type WebhookEvent struct {
-	Type     string         `json:"type"`
-	Time     time.Time      `json:"time"`
-	Revision string         `json:"revision,omitempty"`
-	Model    string         `json:"model,omitempty"`
-	Object   *WebhookObject `json:"object,omitempty"`
-	Action   string         `json:"action,omitempty"`
-	Message  string         `json:"message,omitempty"`
-	Count    int            `json:"count,omitempty"`
-	Drift    *WebhookDrift  `json:"drift,omitempty"`
-	Digest   *DriftDigest   `json:"digest,omitempty"`
+	Type     string          `json:"type"`
+	Time     time.Time       `json:"time"`
+	Revision string          `json:"revision,omitempty"`
+	Model    string          `json:"model,omitempty"`
+	Object   *WebhookObject  `json:"object,omitempty"`
+	Action   string          `json:"action,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Count    int             `json:"count,omitempty"`
+	Drift    *WebhookDrift   `json:"drift,omitempty"`
+	Digest   *DriftDigest    `json:"digest,omitempty"`
+	Preview  *WebhookPreview `json:"preview,omitempty"`
+}
+
+// WebhookPreview names the preview environment an event is about.
+type WebhookPreview struct {
+	ID         string   `json:"id,omitempty"`
+	Ref        string   `json:"ref,omitempty"`
+	Namespaces []string `json:"namespaces,omitempty"`
 }
 
 // WebhookObject names an object.
@@ -110,6 +118,9 @@ func webhookEvent(ev reconcile.Event) WebhookEvent {
 		Action: string(ev.Action), Message: ev.Message, Count: ev.Count}
 	if k := ev.Object; k != nil {
 		out.Object = &WebhookObject{Group: k.Group, Kind: k.Kind, Namespace: k.Namespace, Name: k.Name}
+	}
+	if pr := ev.Preview; pr != nil {
+		out.Preview = &WebhookPreview{ID: pr.ID, Ref: pr.Ref, Namespaces: pr.Namespaces}
 	}
 	if d := ev.Drift; d != nil {
 		wd := &WebhookDrift{Deleted: d.Deleted, Manager: d.Manager, Time: d.Time}

@@ -25,6 +25,22 @@ prunes them (delete). Then rbac.extraRules, for what bundles apply.
 {{- end }}
 {{- end }}
 
+{{/*
+tether.previewRules: with config.previewRefs, each preview's namespaces and
+their ResourceQuotas, created, kept and deleted like any object tether
+applies (namespaces also listed by label, to find previews after a restart).
+*/}}
+{{- define "tether.previewRules" -}}
+{{- if .Values.config.previewRefs -}}
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get, list, watch, create, patch, delete]
+- apiGroups: [""]
+  resources: [resourcequotas]
+  verbs: [get, list, watch, create, patch, delete]
+{{- end }}
+{{- end }}
+
 {{/* tether.eventRules: Kubernetes Events on the objects tether manages and on its records. */}}
 {{- define "tether.eventRules" -}}
 - apiGroups: [events.k8s.io]
