@@ -253,6 +253,9 @@ func (l *Loop) write(ctx context.Context, kind string, m *member, first bool) er
 
 func (l *Loop) unitFailed(p *pass, u *render.Unit, err error) {
 	p.fail(u.Name)
+	if errors.Is(err, context.Canceled) {
+		return // stopping, not failing: the unit is applied at the next start
+	}
 	if p.newRev || !l.retry {
 		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Message: err.Error()})
 	}
