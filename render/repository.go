@@ -43,25 +43,7 @@ type Result struct {
 // repository as a whole (an invalid tether.yaml, an unreadable models
 // folder); then nothing of this revision may be applied or pruned.
 func Repository(dir string, flags Options) (*Result, error) {
-	settings, err := LoadSettings(dir)
-	if err != nil {
-		return nil, err
-	}
-	opts := settings.Resolve(flags)
-	folders, err := modelFolders(dir)
-	if err != nil {
-		return nil, err
-	}
-	units := make([]Unit, len(settings.Bundles)+len(folders))
-	parallel(len(units), func(i int) {
-		if i < len(settings.Bundles) {
-			units[i] = LoadBundle(dir, settings.Bundles[i], opts)
-		} else {
-			units[i] = LoadModel(dir, folders[i-len(settings.Bundles)], opts)
-		}
-	})
-	rejectDuplicates(units)
-	return &Result{Units: units, Settings: settings}, nil
+	return NewIncremental(flags).Render(dir, nil, nil)
 }
 
 // modelFolders lists the entries of dir/models that are (or pretend to be)
