@@ -20,8 +20,10 @@ type Source interface {
 	Sync(ctx context.Context) (snap source.Snapshot, changed bool, err error)
 }
 
-// Renderer renders a checked-out revision.
-type Renderer func(dir string) (*render.Result, error)
+// Renderer renders a checked-out revision. keep says whether the loop still
+// holds a unit's encoded objects from an earlier pass: a renderer may then
+// return that unit Reused, without Objects (render.Incremental does).
+type Renderer func(snap source.Snapshot, keep func(*render.Unit) bool) (*render.Result, error)
 
 // Config wires a Loop.
 type Config struct {
@@ -61,6 +63,7 @@ type Loop struct {
 	failures int             // consecutive fetch failures, for backoff
 	lastErr  string          // last fetch error, reported once
 	unsaved  map[string]bool // units whose record could not be written: saved at the next pass
+	encoded  encodedUnits    // the last render's objects, for units rendered again unchanged (loop_render.go)
 }
 
 // NewLoop builds a loop; Run starts it.

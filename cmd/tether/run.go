@@ -241,7 +241,7 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	}
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source:    repo,
-		Render:    func(dir string) (*render.Result, error) { return render.Repository(dir, opts) },
+		Render:    incrementalRenderer(opts),
 		Applier:   applier,
 		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace, instance),
 		Interval:  interval,
