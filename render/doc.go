@@ -29,7 +29,9 @@
 // the content hashes a Tree gives (source.Snapshot reads them from the Git
 // tree), tether.yaml as decoded, the options and the rendering code. An
 // unchanged unit comes back Reused, without its objects, which the caller
-// kept from before.
+// kept from before. ForShard makes it render one shard's units only: models
+// labelled tether.dev/shard (or, hashed, whose name hashes to the shard), the
+// unsharded instance taking the unlabelled models and the bundles.
 //
 // render knows nothing of Git or the cluster, and never logs: warnings are
 // returned in Unit.Warnings.

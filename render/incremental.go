@@ -32,8 +32,10 @@ type Tree interface {
 // are never reused: their errors may come from anything. It is for one
 // caller at a time.
 type Incremental struct {
-	flags Options
-	units map[string]*renderedUnit // by kind and source
+	flags  Options
+	shard  *Shard                   // nil: every unit (see ForShard)
+	units  map[string]*renderedUnit // by kind and source
+	labels map[string]peekedShard   // tether.dev/shard labels read, by source (label shards only)
 }
 
 // renderedUnit is what Incremental remembers of one unit's last render.
@@ -46,8 +48,20 @@ type renderedUnit struct {
 
 // NewIncremental renders with the daemon's options flags.
 func NewIncremental(flags Options) *Incremental {
-	return &Incremental{flags: flags, units: map[string]*renderedUnit{}}
+	return &Incremental{flags: flags, units: map[string]*renderedUnit{}, labels: map[string]peekedShard{}}
 }
+
+// ForShard makes inc render only the units of shard s; the models of other
+// shards are listed in Result.Elsewhere, and those whose shard cannot be
+// read in Result.Undecided (the unsharded instance renders them instead, as
+// invalid units).
+func (inc *Incremental) ForShard(s Shard) *Incremental {
+	inc.shard = &s
+	return inc
+}
+
+// unitRef names a unit to render.
+type unitRef struct{ kind, source string }
 
 // Render renders the revision checked out in dir, whose hashes tree gives,
 // like Repository. keep is asked about each unit whose inputs did not change:
@@ -63,33 +77,65 @@ func (inc *Incremental) Render(dir string, tree Tree, keep func(*Unit) bool) (*R
 	if err != nil {
 		return nil, err
 	}
+	res := &Result{Settings: settings}
+	refs := inc.selectUnits(dir, tree, settings.Bundles, folders, res)
 	base := baseKey(settings, opts)
-	nb := len(settings.Bundles)
-	units, objs := make([]Unit, nb+len(folders)), make([][]string, nb+len(folders))
+	units, objs := make([]Unit, len(refs)), make([][]string, len(refs))
 	var mu sync.Mutex
 	next := make(map[string]*renderedUnit, len(units))
-	parallel(len(units), func(i int) {
-		kind, source := KindBundleUnit, ""
-		if i < nb {
-			source = settings.Bundles[i]
-		} else {
-			kind, source = KindModelUnit, ModelsDir+"/"+folders[i-nb]
-		}
-		r := inc.reuse(tree, base, kind, source, keep)
+	parallel(len(refs), func(i int) {
+		ref := refs[i]
+		r := inc.reuse(tree, base, ref.kind, ref.source, keep)
 		if r == nil {
-			r = inc.load(dir, tree, base, kind, source, opts)
+			r = inc.load(dir, tree, base, ref.kind, ref.source, opts)
 		}
 		units[i], objs[i] = r.unit, r.objs
 		if r.key != "" {
 			r.unit.Objects = nil
 			mu.Lock()
-			next[kind+"\x00"+source] = r
+			next[ref.kind+"\x00"+ref.source] = r
 			mu.Unlock()
 		}
 	})
 	inc.units = next
 	rejectDuplicates(units, objs)
-	return &Result{Units: units, Settings: settings}, nil
+	res.Units = units
+	return res, nil
+}
+
+// selectUnits lists the units to render: the bundles, then the model folders,
+// those of this shard only (the others go to res.Elsewhere or res.Undecided).
+func (inc *Incremental) selectUnits(dir string, tree Tree, bundles, folders []string, res *Result) []unitRef {
+	var refs []unitRef
+	if inc.shard == nil || inc.shard.Bundles() {
+		for _, b := range bundles {
+			refs = append(refs, unitRef{KindBundleUnit, b})
+		}
+	}
+	peeked := make([]peekedShard, len(folders))
+	if inc.shard != nil && !inc.shard.Hashed() {
+		parallel(len(folders), func(i int) { peeked[i] = inc.shardOf(dir, tree, ModelsDir+"/"+folders[i]) })
+		inc.labels = make(map[string]peekedShard, len(folders))
+	}
+	for i, folder := range folders {
+		source := ModelsDir + "/" + folder
+		if p := peeked[i]; p.hash != "" {
+			inc.labels[source] = p
+		}
+		switch {
+		case inc.shard == nil:
+		case !inc.shard.Hashed() && !peeked[i].ok:
+			if inc.shard.Name != "" {
+				res.Undecided = append(res.Undecided, folder)
+				continue
+			}
+		case !inc.shard.owns(folder, peeked[i].label):
+			res.Elsewhere = append(res.Elsewhere, folder)
+			continue
+		}
+		refs = append(refs, unitRef{KindModelUnit, source})
+	}
+	return refs
 }
 
 // reuse returns the last render of a unit when its inputs are unchanged and

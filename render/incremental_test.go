@@ -61,11 +61,17 @@ func incrementalRepo(t *testing.T) (*gitrepo.Repo, *source.Repo) {
 	}
 	remote.Git("add", "-A")
 	remote.Git("commit", "-qm", "symlink")
+	return remote, sourceOf(t, remote)
+}
+
+// sourceOf tracks remote's main branch as the daemon does.
+func sourceOf(t *testing.T, remote *gitrepo.Repo) *source.Repo {
+	t.Helper()
 	repo, err := source.New(source.Options{URL: remote.Dir, WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return remote, repo
+	return repo
 }
 
 // TestIncrementalRendersChangedInputs: after each commit, exactly the units

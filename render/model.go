@@ -47,6 +47,7 @@ func loadModel(dir, folder string, opts Options) (u Unit, deps []string) {
 		return u, nil
 	}
 	applyDefaults(m, folder, opts)
+	delete(m.Metadata.Labels, LabelShard) // routing, not content (see LabelShard)
 	u.Namespace, u.Drift, u.Suspend = m.Metadata.Namespace, m.Spec.Drift, m.Spec.Suspend
 	objs, err := renderModel(m, source)
 	if err == nil {

@@ -35,6 +35,9 @@ type Result struct {
 	// model folder, sorted by name.
 	Units    []Unit
 	Settings Settings // from tether.yaml; zero when the file is absent
+	// Elsewhere are the model folders of this revision that another shard
+	// reconciles; Undecided those whose shard cannot be read (Incremental.ForShard).
+	Elsewhere, Undecided []string
 }
 
 // Repository renders every bundle and every model of the repository in dir.
