@@ -157,7 +157,11 @@ func (t *pushTarget) report(b *testing.B) {
 	b.Logf("%s: push → applied: %v", t.name, t.took)
 	var passes []string
 	for _, l := range t.d.find("revision reconciled", nil) {
-		passes = append(passes, fmt.Sprint(l["duration"]))
+		if ns, ok := l["duration"].(float64); ok { // JSON logs carry durations in nanoseconds
+			passes = append(passes, time.Duration(ns).Round(time.Millisecond).String())
+		} else {
+			passes = append(passes, fmt.Sprint(l["duration"]))
+		}
 	}
 	b.Logf("%s: loop passes (fetch → render → apply → prune → record → health): %v", t.name, passes)
 	t.took = nil
