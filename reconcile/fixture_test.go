@@ -53,6 +53,7 @@ type fixture struct {
 	events   []Event
 	maxPrune PruneLimit
 	instance string
+	group    string             // the shards' group; "" is instance
 	startup  map[string]int     // requests by verb the current loop made while starting
 	stop     context.CancelFunc // stops the current loop's watches and worker
 }
@@ -91,7 +92,7 @@ func (f *fixture) startAs(cfg *rest.Config) {
 		f.t.Fatal(err)
 	}
 	f.loop = NewLoop(Config{
-		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance),
+		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance).InGroup(f.group),
 		Render:   func(source.Snapshot, func(*render.Unit) bool) (*render.Result, error) { return f.res, nil },
 		Interval: time.Second, Prune: true, MaxPrune: f.maxPrune,
 		Log:     slog.New(slog.NewTextHandler(testWriter{f.t}, nil)),

@@ -37,6 +37,7 @@ const (
 // while it was down.
 type record struct {
 	Instance string         `json:"instance"`
+	Group    string         `json:"group,omitempty"` // the deployment's shards share it (inventory_shard.go)
 	Unit     string         `json:"unit"`
 	Kind     string         `json:"kind"` // model or bundle
 	Revision string         `json:"revision"`
@@ -89,7 +90,8 @@ func parentObject(namespace string, rec *record) (*unstructured.Unstructured, er
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: parentKindForApplySets},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: namespace,
-			Labels: map[string]string{LabelApplySetID: applySetID(name, namespace), LabelInventory: rec.Kind, LabelInstance: rec.Instance},
+			Labels: map[string]string{LabelApplySetID: applySetID(name, namespace), LabelInventory: rec.Kind, LabelInstance: rec.Instance,
+				LabelUnit: rec.Unit, LabelShardGroup: rec.Group},
 			Annotations: map[string]string{
 				AnnotationTooling:    inventoryTooling,
 				AnnotationGroupKinds: groupKinds(rec.Objects),
@@ -165,6 +167,7 @@ type Inventory struct {
 	key       []byte // content hashes in records are keyed with it; read by Load
 	readOnly  bool   // a reader (tether plan): never creates the key
 	noKey     bool   // a reader found no key: there are no records to read
+	group     string // the instance of the deployment's unsharded daemon; "" is instance (see InGroup)
 }
 
 // NewInventory keeps the records of instance in namespace, which must exist.
@@ -178,6 +181,7 @@ type Loaded struct {
 	Records []*record
 	Foreign []string // names of records of other instances (or of none)
 	Invalid []error  // records of this instance that could not be decoded or checked
+	Shards  shardRecords
 }
 
 // Load reads the records' hash key, then lists every record in the namespace
@@ -199,6 +203,7 @@ func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 		cm := &list.Items[i]
 		if cm.Labels[LabelInstance] != inv.instance {
 			out.Foreign = append(out.Foreign, cm.Name)
+			inv.noteSibling(cm, &out.Shards)
 			continue
 		}
 		rec, err := decodeParent(cm)
@@ -210,13 +215,14 @@ func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 			continue
 		}
 		out.Records = append(out.Records, rec)
+		inv.noteUnlabelled(cm, rec, &out.Shards)
 	}
 	return out, nil
 }
 
 // Save writes a unit's record with one server-side apply.
 func (inv *Inventory) Save(ctx context.Context, rec *record) error {
-	rec.Instance = inv.instance
+	rec.Instance, rec.Group = inv.instance, inv.groupName()
 	obj, err := parentObject(inv.namespace, rec)
 	if err != nil {
 		return err

@@ -64,6 +64,7 @@ type Loop struct {
 	lastErr  string          // last fetch error, reported once
 	unsaved  map[string]bool // units whose record could not be written: saved at the next pass
 	encoded  encodedUnits    // the last render's objects, for units rendered again unchanged (loop_render.go)
+	moves    shardMoves      // models moving between shards (loop_shard.go)
 }
 
 // NewLoop builds a loop; Run starts it.
@@ -153,7 +154,7 @@ func (s stalled) Unwrap() error { return s.error }
 func (l *Loop) cycle(ctx context.Context) time.Duration {
 	p := newPass()
 	var err error
-	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.saveRecords, l.health, l.report} {
+	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.saveRecords, l.dropSiblings, l.health, l.report} {
 		var stop bool
 		if stop, err = s(ctx, p); stop || err != nil || ctx.Err() != nil {
 			break

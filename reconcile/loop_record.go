@@ -100,6 +100,7 @@ func (l *Loop) loadRecords(ctx context.Context) error {
 	if len(loaded.Foreign) > 0 {
 		l.cfg.Log.Info("inventory records of other instances ignored", "instance", l.cfg.Inventory.instance, "records", loaded.Foreign)
 	}
+	l.shardsLoaded(loaded.Shards)
 	l.status.setRecords(loaded.Foreign, invalid)
 	l.cfg.Metrics.records(len(loaded.Foreign), len(invalid))
 	l.cfg.Log.Info("inventory loaded", "instance", l.cfg.Inventory.instance, "models", len(loaded.Records), "objects", l.state.managedCount())

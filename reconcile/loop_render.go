@@ -9,7 +9,7 @@ import (
 
 // render renders the revision. A repository-wide failure stalls the pass:
 // nothing is applied and, above all, nothing is pruned, until a new revision.
-func (l *Loop) render(_ context.Context, p *pass) (bool, error) {
+func (l *Loop) render(ctx context.Context, p *pass) (bool, error) {
 	res, err := l.cfg.Render(p.snap, l.encoded.has)
 	if err != nil {
 		if p.newRev {
@@ -18,7 +18,9 @@ func (l *Loop) render(_ context.Context, p *pass) (bool, error) {
 		l.status.setError(err.Error())
 		return false, stalled{err}
 	}
+	l.keepUndecided(res)
 	l.encoded = p.compact(res, l.cfg.Inventory.keyed, l.encoded)
+	l.moveShards(ctx, p, res)
 	l.status.setError("")
 	return false, nil
 }

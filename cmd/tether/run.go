@@ -40,6 +40,7 @@ type runFlags struct {
 	resync                                   time.Duration
 	git                                      sourceFlags
 	notify                                   notifyFlags
+	shard                                    shardFlags // scale.go
 }
 
 const runExample = `  # Track a branch over HTTPS
@@ -106,6 +107,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.Float32Var(&f.kubeQPS, "kube-api-qps", 200, "most requests per second to the API server, in or out of the cluster (API Priority and Fairness still applies)")
 	fs.IntVar(&f.kubeBurst, "kube-api-burst", 400, "burst of requests to the API server above --kube-api-qps")
 	setGroup(fs, groupCluster, "kubeconfig", "inventory-namespace", "instance", "kube-api-qps", "kube-api-burst")
+	f.shard.register(fs)
 	fs.StringVar(&f.drift, "drift", render.DriftRevert, "drift mode of models whose spec and tether.yaml set none: revert (re-apply at once) or report (only report)")
 	fs.DurationVar(&f.resync, "resync", 10*time.Minute, "period of a full drift check of every managed object, from the watch cache (0 disables)")
 	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git (--prune=false turns pruning off)")
@@ -154,6 +156,9 @@ func (f *runFlags) check() error {
 	}
 	if f.kubeQPS <= 0 || f.kubeBurst <= 0 {
 		return usagef("run: --kube-api-qps and --kube-api-burst must be positive")
+	}
+	if err := f.shard.check(f.instance); err != nil {
+		return err
 	}
 	return f.notify.check()
 }
@@ -235,15 +240,12 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 		return err
 	}
 	opts := render.Options{DefaultNamespace: f.defaultNamespace, RequireDigest: f.requireDigest, DefaultDrift: f.drift}
-	instance := f.instance
-	if instance == "" {
-		instance = reconcile.DefaultInstance(repo.URL(), repo.Ref(), f.path)
-	}
+	instance, group := f.shard.identity(f.instance, repo.URL(), repo.Ref(), f.path)
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source:    repo,
-		Render:    incrementalRenderer(opts),
+		Render:    incrementalRenderer(opts, f.shard.selection()),
 		Applier:   applier,
-		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace, instance),
+		Inventory: reconcile.NewInventory(applier, f.inventoryNamespace, instance).InGroup(group),
 		Interval:  interval,
 		Schedule:  schedule,
 		Resync:    f.resync,

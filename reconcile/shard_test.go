@@ -1,0 +1,150 @@
+package reconcile
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tether-ml/tether/render"
+)
+
+// shard is a second daemon of the fixture's deployment: instance
+// <fixture's instance>-<name>, in the fixture's group.
+func (f *fixture) shard(name string) *fixture {
+	g := &fixture{t: f.t, ctx: f.ctx, ns: f.ns, cs: f.cs, src: &fakeSource{}, maxPrune: f.maxPrune,
+		instance: f.instance + "-" + name, group: f.instance}
+	g.start()
+	return g
+}
+
+// elsewhere marks models of res as another shard's.
+func elsewhere(res *render.Result, models ...string) *render.Result {
+	res.Elsewhere = models
+	return res
+}
+
+// TestShardMoveHandsOver (issue 15): a model moving from the unsharded
+// instance to shard b, whichever of the two sees the revision first, keeps
+// every object (same UID, never pruned), a past training run the new shard
+// does not render included; the objects carry shard b's ApplySet label, the
+// record is shard b's and the old one is gone; each /status lists its own
+// models; and shard b then prunes them as its own when the model leaves Git.
+func TestShardMoveHandsOver(t *testing.T) {
+	for _, bFirst := range []bool{false, true} {
+		name := "old shard first"
+		if bFirst {
+			name = "new shard first"
+		}
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			b := f.shard("b")
+			x1, x2, y := trainingSpec("x", "d1", 3), trainingSpec("x", "d2", 3), servingSpec("y", imgA, 1)
+			f.pass("rev1", f.models(map[string]string{"x": x1, "y": y}))
+			f.pass("rev2", f.models(map[string]string{"x": x2, "y": y}))
+			b.pass("rev2", elsewhere(b.models(nil), "x", "y"))
+			jobs := f.jobUIDs("x")
+			if len(jobs) != 2 {
+				t.Fatalf("jobs of x before the move: %v, want two runs", jobs)
+			}
+
+			old := func() { f.pass("rev3", elsewhere(f.models(map[string]string{"y": y}), "x")) }
+			moved := func() { b.pass("rev3", elsewhere(b.models(map[string]string{"x": x2}), "y")) }
+			if bFirst {
+				moved()
+				old()
+			} else {
+				old()
+				moved()
+			}
+			if got := f.jobUIDs("x"); !maps.Equal(got, jobs) {
+				t.Errorf("jobs of x after the move: %v, want the same objects %v", got, jobs)
+			}
+			partOf := b.loop.applySetID("model", "x")
+			for job := range jobs {
+				j, err := f.cs.BatchV1().Jobs(f.ns).Get(f.ctx, job, metav1.GetOptions{})
+				if err != nil || j.Labels[LabelApplySetPartOf] != partOf {
+					t.Errorf("Job %s: %v, part-of %q, want shard b's %q", job, err, j.Labels[LabelApplySetPartOf], partOf)
+				}
+			}
+			for _, g := range []*fixture{f, b} {
+				if evs := g.eventsOf(EventPruned); len(evs) > 0 {
+					t.Errorf("%s pruned %+v during the move", g.instance, evs)
+				}
+			}
+			if _, err := f.getConfigMap(parentName(f.instance, "model", "x")); err == nil {
+				t.Error("the old shard's record of x is still there")
+			}
+			if rec := b.inventoryRecord("model", "x"); len(rec.Objects) != 2 {
+				t.Errorf("shard b's record of x lists %d objects, want both runs", len(rec.Objects))
+			}
+			if got, want := [][]string{statusModels(f), statusModels(b)}, [][]string{{"y"}, {"x"}}; !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("/status models of the two shards: %v, want %v", got, want)
+			}
+
+			// Another model keeps shard b from rendering none (the guard would block it).
+			b.pass("rev4", elsewhere(b.models(map[string]string{"z": servingSpec("z", imgB, 1)}), "y"))
+			if got := f.jobUIDs("x"); len(got) != 0 {
+				t.Errorf("jobs of x after it left Git: %v, want shard b to prune both", got)
+			}
+		})
+	}
+}
+
+// jobUIDs lists the Jobs of model (label tether.dev/model) by name.
+func (f *fixture) jobUIDs(model string) map[string]types.UID {
+	f.t.Helper()
+	list, err := f.cs.BatchV1().Jobs(f.ns).List(f.ctx, metav1.ListOptions{LabelSelector: render.LabelModel + "=" + model})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	out := map[string]types.UID{}
+	for _, j := range list.Items {
+		if j.DeletionTimestamp == nil {
+			out[j.Name] = j.UID
+		}
+	}
+	return out
+}
+
+func statusModels(f *fixture) []string {
+	var out []string
+	for _, u := range f.loop.Status().Units {
+		out = append(out, u.Name)
+	}
+	return out
+}
+
+// TestUndecidedShardKeepsObjects: a model whose shard the revision cannot
+// tell (its model.yaml does not parse) stays with the shard that manages it,
+// as after any failed render: invalid in /status, nothing pruned or handed
+// over; a shard that does not manage it ignores it.
+func TestUndecidedShardKeepsObjects(t *testing.T) {
+	f := newFixture(t)
+	b := f.shard("b")
+	f.pass("rev1", f.models(map[string]string{"x": servingSpec("x", imgA, 1)}))
+	dep := func() types.UID {
+		d, err := f.cs.AppsV1().Deployments(f.ns).Get(f.ctx, "x", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.UID
+	}
+	uid := dep()
+	f.pass("rev2", &render.Result{Undecided: []string{"x"}})
+	b.pass("rev2", &render.Result{Undecided: []string{"x"}})
+	if got := dep(); got != uid {
+		t.Errorf("Deployment x replaced (uid %s, want %s)", got, uid)
+	}
+	if evs := f.eventsOf(EventPruned); len(evs) > 0 {
+		t.Errorf("pruned %+v", evs)
+	}
+	if st := f.loop.Status().Units; len(st) != 1 || st[0].State != HealthInvalid {
+		t.Errorf("/status of the managing shard: %+v, want x invalid", st)
+	}
+	if st := b.loop.Status().Units; len(st) != 0 {
+		t.Errorf("/status of the other shard: %+v, want nothing", st)
+	}
+}
