@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -125,17 +126,10 @@ func TestUndecidedShardKeepsObjects(t *testing.T) {
 	f := newFixture(t)
 	b := f.shard("b")
 	f.pass("rev1", f.models(map[string]string{"x": servingSpec("x", imgA, 1)}))
-	dep := func() types.UID {
-		d, err := f.cs.AppsV1().Deployments(f.ns).Get(f.ctx, "x", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d.UID
-	}
-	uid := dep()
+	uid := f.mustExistDeployment("x")
 	f.pass("rev2", &render.Result{Undecided: []string{"x"}})
 	b.pass("rev2", &render.Result{Undecided: []string{"x"}})
-	if got := dep(); got != uid {
+	if got := f.mustExistDeployment("x"); got != uid {
 		t.Errorf("Deployment x replaced (uid %s, want %s)", got, uid)
 	}
 	if evs := f.eventsOf(EventPruned); len(evs) > 0 {
@@ -147,4 +141,54 @@ func TestUndecidedShardKeepsObjects(t *testing.T) {
 	if st := b.loop.Status().Units; len(st) != 0 {
 		t.Errorf("/status of the other shard: %+v, want nothing", st)
 	}
+}
+
+// TestShardTakesOverRecordsFromBeforeShards: a record the unsharded daemon
+// wrote before records carried the unit and group labels is found by its
+// name when its model moves to a shard; and the unsharded daemon, restarted,
+// writes its remaining records again with the labels.
+func TestShardTakesOverRecordsFromBeforeShards(t *testing.T) {
+	f := newFixture(t)
+	specs := map[string]string{"x": servingSpec("x", imgA, 1), "y": servingSpec("y", imgB, 1)}
+	f.pass("rev1", f.models(specs))
+	for _, unit := range []string{"x", "y"} {
+		f.stripShardLabels(parentName(f.instance, "model", unit))
+	}
+	uid := f.mustExistDeployment("x")
+	b := f.shard("b")
+	b.pass("rev2", elsewhere(b.models(map[string]string{"x": specs["x"]}), "y"))
+	if got := f.mustExistDeployment("x"); got != uid {
+		t.Errorf("Deployment x replaced during the move")
+	}
+	if rec := b.inventoryRecord("model", "x"); len(rec.Objects) != 2 || rec.Objects[0].Adopted || rec.Objects[1].Adopted {
+		t.Errorf("shard b's record of x: %+v, want both objects handed over, not adopted", rec.Objects)
+	}
+	if _, err := f.getConfigMap(parentName(f.instance, "model", "x")); err == nil {
+		t.Error("the unlabelled record of x is still there")
+	}
+
+	f.start() // restarted: its record of y lacks the labels
+	f.pass("rev2", elsewhere(f.models(map[string]string{"y": specs["y"]}), "x"))
+	cm := f.mustExist(parentName(f.instance, "model", "y"), "")
+	if cm.Labels[LabelUnit] != "y" || cm.Labels[LabelShardGroup] != f.instance {
+		t.Errorf("record of y after a restart: labels %v, want %s=y and %s=%s", cm.Labels, LabelUnit, LabelShardGroup, f.instance)
+	}
+}
+
+// stripShardLabels makes a record look as one written before shards existed.
+func (f *fixture) stripShardLabels(name string) {
+	f.t.Helper()
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:null,%q:null}}}`, LabelUnit, LabelShardGroup)
+	if _, err := f.cs.CoreV1().ConfigMaps(f.ns).Patch(f.ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) mustExistDeployment(name string) types.UID {
+	f.t.Helper()
+	d, err := f.cs.AppsV1().Deployments(f.ns).Get(f.ctx, name, metav1.GetOptions{})
+	if err != nil || d.DeletionTimestamp != nil {
+		f.t.Fatalf("Deployment %s: %v", name, err)
+	}
+	return d.UID
 }
