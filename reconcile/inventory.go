@@ -59,6 +59,9 @@ type memberRecord struct {
 	// Adopted: the object existed before tether first applied it, so tether
 	// never deletes it (README: "Adoption").
 	Adopted bool `json:"adopted,omitempty"`
+	// PartOf: the object's ApplySet label, when it is another shard's whose
+	// record this unit took over (loop_shard.go); empty when it is this unit's.
+	PartOf string `json:"partOf,omitempty"`
 }
 
 func (m memberRecord) key() Key {

@@ -116,6 +116,17 @@ func TestIncrementalRenderAppliesOnlyTheChangedModel(t *testing.T) {
 			t.Errorf("%s: %d objects pruned, want %d", tt.name, got, tt.pruned)
 		}
 	}
+	// Applied units keep their objects without bodies (trimEncoded); reusing
+	// them fails nothing.
+	f.loop.cycle(f.ctx)
+	for name, e := range f.loop.encoded {
+		if !e.trimmed || e.objs[0].body != nil {
+			t.Errorf("kept objects of %s: trimmed %v, want their bodies dropped", name, e.trimmed)
+		}
+	}
+	if evs := f.eventsOf(EventSyncFailed); len(evs) > 0 {
+		t.Errorf("sync failures: %+v", evs)
+	}
 	dep, err := f.cs.AppsV1().Deployments(f.ns).Get(f.ctx, "b", metav1.GetOptions{})
 	if err != nil || dep.Spec.Template.Spec.Containers[0].Image != imgB {
 		t.Errorf("Deployment b: %v, want image %s", err, imgB)

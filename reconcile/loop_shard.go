@@ -2,16 +2,10 @@ package reconcile
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tether-ml/tether/render"
 )
@@ -20,10 +14,12 @@ import (
 // The shard a model leaves stops managing it without pruning anything and
 // leaves its record in place; the shard it joins finds that record (labelled
 // with the unit and the group), takes its members over, applies them with its
-// own ApplySet label, saves its own record and only then deletes the other
-// one, with UID and resourceVersion preconditions. No object is deleted and
-// created again; the ownership rule holds for every delete, since each object
-// carries the label of the one record that lists it.
+// own ApplySet label (objects it does not render keep the other label, noted
+// in its record), saves its own record and only then deletes the other one,
+// with UID and resourceVersion preconditions. No object is deleted and
+// created again; the ownership rule holds for every delete: an object is
+// deleted only by the unit whose record lists it, carrying the label that
+// record notes for it.
 
 // shardMoves is what a loop remembers between passes about models moving
 // between shards. Owned by the goroutine running cycle.
@@ -92,31 +88,32 @@ func (l *Loop) moveShards(ctx context.Context, p *pass, res *render.Result) {
 }
 
 // takeOver makes the members of the records other shards keep of u members
-// of u. Those u renders are applied again in this pass (their hash is left
-// empty), which puts this unit's ApplySet label on them; the others (a past
-// training run, an object waiting for pruning) are relabelled at once, so
-// this unit may delete them later. The records are deleted after this unit's
-// record is saved (dropSiblings).
+// of u. Those u renders get an empty hash, so the apply step writes them
+// with this unit's ApplySet label, as the same field manager (the other
+// shard sees no drift in that). Those it does not render (a past training
+// run, an object waiting for pruning) keep the other record's label, which
+// this unit's record notes as theirs (member.partOf): this unit may delete
+// them later. A record taken over again after it changed (recheck: its shard
+// still wrote it) has all its rendered members written again. The records
+// are deleted once this unit's record is saved (dropSiblings).
 func (l *Loop) takeOver(ctx context.Context, p *pass, u *render.Unit) error {
 	kind := unitKind(u)
 	found, err := l.cfg.Inventory.siblingRecords(ctx, kind, u.Name)
 	if err != nil || len(found) == 0 {
 		return err
 	}
-	want, partOf := desiredKeys(p, u), l.applySetID(kind, u.Name)
+	want := desiredKeys(p, u)
 	for _, s := range found {
 		for _, o := range s.rec.Objects {
-			if m, _, _ := l.state.lookup(o.key()); m != nil {
-				continue // this instance manages it already
-			}
-			if !want[o.key()] {
-				if err := l.relabel(ctx, o, s.partOf, partOf); errors.Is(err, errNotTheirs) {
-					continue
-				} else if err != nil {
-					return err
-				}
+			if m, _, _ := l.state.lookup(o.key()); m != nil && m.unit != u.Name {
+				continue // another unit of this instance manages it
+			} else if m != nil && !want[o.key()] {
+				continue
 			}
 			m := &member{unit: u.Name, key: o.key(), version: o.Version, revision: o.Revision, adopted: o.Adopted}
+			if !want[o.key()] {
+				m.hash, m.partOf = o.Hash, s.partOf
+			}
 			m.setOwned(o.Fields)
 			l.state.put(kind, m)
 			if gvr, err := l.cfg.Applier.resourceFor(m.gvk()); err == nil {
@@ -128,32 +125,6 @@ func (l *Loop) takeOver(ctx context.Context, p *pass, u *render.Unit) error {
 	l.state.update(u.Name, kind, func(st *unitState) { st.hash = "" })
 	p.touch(u.Name)
 	l.moves.pending[u.Name] = found
-	return nil
-}
-
-// errNotTheirs: the object no longer carries the other shard's label (or is
-// gone); it is not taken over.
-var errNotTheirs = errors.New("not the other shard's")
-
-// relabel moves an object this unit does not render from another record's
-// ApplySet to this unit's, if it still carries the other's label: a JSON
-// patch whose test fails otherwise.
-func (l *Loop) relabel(ctx context.Context, o memberRecord, from, to string) error {
-	path := "/metadata/labels/" + strings.ReplaceAll(LabelApplySetPartOf, "/", "~1")
-	patch, _ := json.Marshal([]map[string]string{{"op": "test", "path": path, "value": from}, {"op": "replace", "path": path, "value": to}})
-	gvk := schema.GroupVersionKind{Group: o.Group, Version: o.Version, Kind: o.Kind}
-	ri, _, err := l.cfg.Applier.resource(gvk, o.Namespace)
-	if err == nil {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-		defer cancel()
-		_, err = ri.Patch(wctx, o.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
-	}
-	switch {
-	case apierrors.IsNotFound(err), apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
-		return errNotTheirs
-	case err != nil:
-		return fmt.Errorf("%s: hand over: %w", o.key(), err)
-	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tether-ml/tether/render"
@@ -63,12 +64,9 @@ func TestShardMoveHandsOver(t *testing.T) {
 			if got := f.jobUIDs("x"); !maps.Equal(got, jobs) {
 				t.Errorf("jobs of x after the move: %v, want the same objects %v", got, jobs)
 			}
-			partOf := b.loop.applySetID("model", "x")
-			for job := range jobs {
-				j, err := f.cs.BatchV1().Jobs(f.ns).Get(f.ctx, job, metav1.GetOptions{})
-				if err != nil || j.Labels[LabelApplySetPartOf] != partOf {
-					t.Errorf("Job %s: %v, part-of %q, want shard b's %q", job, err, j.Labels[LabelApplySetPartOf], partOf)
-				}
+			noted := b.notedLabels("x")
+			if len(noted) != 2 || noted[trainingJob(t, "x", "d2")] != "" || noted[trainingJob(t, "x", "d1")] != f.loop.applySetID("model", "x") {
+				t.Errorf("shard b's record of x notes %v, want both runs, the past one with the old shard's label", noted)
 			}
 			for _, g := range []*fixture{f, b} {
 				if evs := g.eventsOf(EventPruned); len(evs) > 0 {
@@ -77,9 +75,6 @@ func TestShardMoveHandsOver(t *testing.T) {
 			}
 			if _, err := f.getConfigMap(parentName(f.instance, "model", "x")); err == nil {
 				t.Error("the old shard's record of x is still there")
-			}
-			if rec := b.inventoryRecord("model", "x"); len(rec.Objects) != 2 {
-				t.Errorf("shard b's record of x lists %d objects, want both runs", len(rec.Objects))
 			}
 			if got, want := [][]string{statusModels(f), statusModels(b)}, [][]string{{"y"}, {"x"}}; !slices.EqualFunc(got, want, slices.Equal) {
 				t.Errorf("/status models of the two shards: %v, want %v", got, want)
@@ -191,4 +186,80 @@ func (f *fixture) mustExistDeployment(name string) types.UID {
 		f.t.Fatalf("Deployment %s: %v", name, err)
 	}
 	return d.UID
+}
+
+// TestShardTakeOverRetriesAChangedRecord: when the old shard, still at an
+// older revision, writes its record after the new shard read it, the new
+// shard's delete of that record fails on its resourceVersion; the next pass
+// reads it again and takes over what changed, and then deletes it.
+func TestShardTakeOverRetriesAChangedRecord(t *testing.T) {
+	f := newFixture(t)
+	b := f.shard("b")
+	f.pass("rev1", f.models(map[string]string{"x": trainingSpec("x", "d1", 3), "y": servingSpec("y", imgA, 1)}))
+	b.pass("rev1", elsewhere(b.models(nil), "x", "y"))
+
+	// Shard b runs rev3 (x moved to it) up to the records step...
+	b.src.rev = "rev3"
+	b.res = elsewhere(b.models(map[string]string{"x": trainingSpec("x", "d2", 3)}), "y")
+	p := newPass()
+	for _, s := range []step{b.loop.fetch, b.loop.render, b.loop.apply, b.loop.prune, b.loop.saveRecords} {
+		if _, err := s(b.ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ...while the old shard applies rev2, a new training run of x, and saves its record.
+	f.pass("rev2", f.models(map[string]string{"x": trainingSpec("x", "d3", 3), "y": servingSpec("y", imgA, 1)}))
+	if _, err := b.loop.dropSiblings(b.ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.getConfigMap(parentName(f.instance, "model", "x")); err != nil {
+		t.Fatalf("the changed record was deleted: %v", err)
+	}
+	b.loop.finish(p, nil)
+	f.pass("rev3", elsewhere(f.models(map[string]string{"y": servingSpec("y", imgA, 1)}), "x"))
+	b.loop.cycle(b.ctx) // the next pass: same revision, retried
+	if _, err := f.getConfigMap(parentName(f.instance, "model", "x")); err == nil {
+		t.Error("the old shard's record of x is still there after the retry")
+	}
+	// The run shard b renders carries its label; the two it does not render
+	// keep the old shard's, which its record notes.
+	oldID := f.loop.applySetID("model", "x")
+	noted := b.notedLabels("x")
+	if len(noted) != 3 || noted[trainingJob(t, "x", "d2")] != "" || noted[trainingJob(t, "x", "d1")] != oldID || noted[trainingJob(t, "x", "d3")] != oldID {
+		t.Errorf("shard b's record of x notes %v, want the three runs, d1 and d3 with the old shard's label", noted)
+	}
+	b.pass("rev4", elsewhere(b.models(map[string]string{"z": servingSpec("z", imgB, 1)}), "y"))
+	if got := f.jobUIDs("x"); len(got) != 0 || len(b.eventsOf(EventPruneSkipped)) > 0 {
+		t.Errorf("after x left Git: jobs %v, skipped %+v; want shard b to prune all three runs", got, b.eventsOf(EventPruneSkipped))
+	}
+}
+
+// trainingJob is the name of the Job of trainingSpec(model, dataset, ...).
+func trainingJob(t *testing.T, model, dataset string) string {
+	t.Helper()
+	res := (&fixture{t: t}).models(map[string]string{model: trainingSpec(model, dataset, 3)})
+	return res.Units[0].Objects[0].GetName()
+}
+
+// notedLabels checks that every object of model's record carries the ApplySet
+// label the record notes for it (its unit's, or another shard's), and returns
+// the noted labels by name ("" for the unit's own).
+func (f *fixture) notedLabels(model string) map[string]string {
+	f.t.Helper()
+	noted := map[string]string{}
+	for _, o := range f.inventoryRecord("model", model).Objects {
+		obj, err := f.loop.cfg.Applier.Get(f.ctx, schema.GroupVersionKind{Group: o.Group, Version: o.Version, Kind: o.Kind}, o.key())
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		want := o.PartOf
+		if want == "" {
+			want = f.loop.applySetID("model", model)
+		}
+		if got := obj.GetLabels()[LabelApplySetPartOf]; got != want {
+			f.t.Errorf("%s carries part-of %q, its record notes %q", o.key(), got, want)
+		}
+		noted[o.Name] = o.PartOf
+	}
+	return noted
 }
