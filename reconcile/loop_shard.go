@@ -74,7 +74,8 @@ func (l *Loop) moveShards(ctx context.Context, p *pass, res *render.Result) {
 		if u.Err == nil && (l.moves.recheck[u.Name] || (!managed && l.moves.lookFor[u.Name])) {
 			if err := l.takeOver(ctx, p, u); err != nil {
 				l.unitFailed(p, u, err)
-				next[u.Name] = true
+				next[u.Name] = true // and a recheck stays one: tried again at the next pass
+				continue
 			}
 			delete(l.moves.recheck, u.Name)
 		} else if l.moves.lookFor[u.Name] && !managed {
