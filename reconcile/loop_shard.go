@@ -113,7 +113,7 @@ func (l *Loop) takeOver(ctx context.Context, p *pass, u *render.Unit) error {
 			}
 			m := &member{unit: u.Name, key: o.key(), version: o.Version, revision: o.Revision, adopted: o.Adopted}
 			if !want[o.key()] {
-				m.hash, m.partOf = o.Hash, s.partOf
+				m.hash, m.partOf = o.Hash, notedLabel(o, s.partOf, l.applySetID(kind, u.Name))
 			}
 			m.setOwned(o.Fields)
 			l.state.put(kind, m)
@@ -157,4 +157,18 @@ func (l *Loop) dropSiblings(ctx context.Context, p *pass) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// notedLabel is the ApplySet label a member of another shard's record
+// carries: that record's own, or the one the record noted (its shard took the
+// member over in turn); "" when that is the label of own, this unit's.
+func notedLabel(o memberRecord, recordLabel, own string) string {
+	label := recordLabel
+	if o.PartOf != "" {
+		label = o.PartOf
+	}
+	if label == own {
+		return ""
+	}
+	return label
 }

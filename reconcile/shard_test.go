@@ -80,10 +80,19 @@ func TestShardMoveHandsOver(t *testing.T) {
 				t.Errorf("/status models of the two shards: %v, want %v", got, want)
 			}
 
-			// Another model keeps shard b from rendering none (the guard would block it).
-			b.pass("rev4", elsewhere(b.models(map[string]string{"z": servingSpec("z", imgB, 1)}), "y"))
+			// Back to the unsharded instance: the past run's label is its own again.
+			// (Model z keeps shard b from rendering none, which the guard would block.)
+			b.pass("rev4", elsewhere(b.models(map[string]string{"z": servingSpec("z", imgB, 1)}), "x", "y"))
+			f.pass("rev4", f.models(map[string]string{"x": x2, "y": y}))
+			if noted := f.notedLabels("x"); len(noted) != 2 || noted[trainingJob(t, "x", "d1")] != "" {
+				t.Errorf("the unsharded instance's record of x notes %v, want both runs its own", noted)
+			}
+			if got := f.jobUIDs("x"); !maps.Equal(got, jobs) {
+				t.Errorf("jobs of x after the move back: %v, want the same objects %v", got, jobs)
+			}
+			f.pass("rev5", f.models(map[string]string{"y": y}))
 			if got := f.jobUIDs("x"); len(got) != 0 {
-				t.Errorf("jobs of x after it left Git: %v, want shard b to prune both", got)
+				t.Errorf("jobs of x after it left Git: %v, want both pruned", got)
 			}
 		})
 	}
@@ -262,4 +271,21 @@ func (f *fixture) notedLabels(model string) map[string]string {
 		noted[o.Name] = o.PartOf
 	}
 	return noted
+}
+
+func TestNotedLabel(t *testing.T) {
+	tests := []struct {
+		name, noted, want string
+	}{
+		{"the record's own label", "", "theirs"},
+		{"a label the record noted", "third", "third"},
+		{"noted, and this unit's own: back home", "own", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := notedLabel(memberRecord{PartOf: tt.noted}, "theirs", "own"); got != tt.want {
+				t.Errorf("notedLabel = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
