@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -73,6 +74,7 @@ func printTable(w io.Writer, file string, took time.Duration) error {
 	if len(results) == 0 {
 		return nil
 	}
+	slices.SortStableFunc(results, func(a, b *result) int { return rank(a.name) - rank(b.name) })
 	var b strings.Builder
 	b.WriteString("| case | what was done | what tether did | lost or wrongly deleted | figures | result |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
@@ -93,6 +95,19 @@ func printTable(w io.Writer, file string, took time.Duration) error {
 		return nil
 	}
 	return os.WriteFile(file, []byte(b.String()), 0o644)
+}
+
+// order is the order of the cases; rows follow it, whatever order
+// the tests ran in.
+var order = []string{"kube-apiserver", "etcd", "Git", "daemon SIGKILLed", "Slack", "webhook flood", "inventory records", "managed Namespace", "hostile"}
+
+func rank(name string) int {
+	for i, prefix := range order {
+		if strings.HasPrefix(name, prefix) {
+			return i
+		}
+	}
+	return len(order)
 }
 
 // cell escapes what would break a markdown table cell.
