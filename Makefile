@@ -54,7 +54,7 @@ unit:
 e2e: cluster-build
 	$(GO) test -count=1 -p 1 -timeout 30m ./e2e/...
 
-## faults: the fault suite (docs/RELIABILITY.md), about half an hour, so not part of make test;
+## faults: the fault suite (docs/RELIABILITY.md), about 20 minutes, so not part of make test;
 ## it prints the table of its results and writes it to .cache/faults-table.md
 # FAULTS_ARGS shortens it for a quick run, e.g. FAULTS_ARGS="-git-outage 1m -slack-outage 1m";
 # FAULTS_RUN picks cases, e.g. FAULTS_RUN=TestEtcdStopped.

@@ -8,7 +8,7 @@
 // managed Namespace deleted by hand, hostile input — and measuring what
 // tether did and how many objects were lost or wrongly deleted (must be 0).
 //
-// It takes about half an hour, so it is not part of make test: its files
+// It takes about 20 minutes, so it is not part of make test: its files
 // carry the build tag faults, and `go test ./e2e/faults/` without it fails
 // with "build constraints exclude all Go files". TestMain prints the table
 // of every case it ran (docs/RELIABILITY.md holds one full run):
