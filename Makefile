@@ -10,7 +10,7 @@ IMAGE ?= localhost/tether:dev
 # The chart's tests: a module of their own, so helm's SDK stays out of go.mod.
 CHART_TEST := charts/tether/test
 
-.PHONY: all build image test test-chart unit e2e vet cluster-build cluster-up cluster-down demo bench clean
+.PHONY: all build image test test-chart unit e2e faults vet cluster-build cluster-up cluster-down demo bench clean
 
 all: build
 
@@ -42,6 +42,7 @@ vet:
 	@unformatted=$$(gofmt -l cmd source render reconcile e2e $(CHART_TEST)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags faults ./e2e/faults/
 	cd $(CHART_TEST) && $(GO) vet ./...
 
 ## unit: the tests that need no cluster
@@ -52,6 +53,15 @@ unit:
 ## e2e: black-box tests of the built binary (and the cluster package itself)
 e2e: cluster-build
 	$(GO) test -count=1 -p 1 -timeout 30m ./e2e/...
+
+## faults: the fault suite (docs/RELIABILITY.md), about 20 minutes, so not part of make test;
+## it prints the table of its results and writes it to .cache/faults-table.md
+# FAULTS_ARGS shortens it for a quick run, e.g. FAULTS_ARGS="-git-outage 1m -slack-outage 1m";
+# FAULTS_RUN picks cases, e.g. FAULTS_RUN=TestEtcdStopped.
+faults: cluster-build
+	@mkdir -p .cache
+	$(GO) test -tags faults -count=1 -p 1 -timeout 60m -v -run '$(or $(FAULTS_RUN),.)' ./e2e/faults/ \
+	  -args -table $(CURDIR)/.cache/faults-table.md $(FAULTS_ARGS)
 
 ## cluster-build: build (or reuse) etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwok
 cluster-build:

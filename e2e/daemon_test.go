@@ -1,17 +1,10 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,115 +14,70 @@ import (
 
 	"github.com/tether-ml/tether/e2e/cluster"
 	"github.com/tether-ml/tether/e2e/gitrepo"
+	"github.com/tether-ml/tether/e2e/tetherproc"
 )
 
 // daemon is a running `tether run` whose JSON log lines are kept for assertions.
 type daemon struct {
-	cmd  *exec.Cmd
-	addr string
-
-	mu    sync.Mutex
-	lines []map[string]any
-	raw   bytes.Buffer
+	*tetherproc.Process
+	addr    string
+	stopped bool
 }
 
 // startDaemon runs tether against the shared cluster with args appended and
-// waits until it logged its listen address.
-func startDaemon(t *testing.T, args ...string) *daemon {
+// waits until it logged its listen address. It stops with the test (or
+// benchmark), and its log is printed if that failed.
+func startDaemon(t testing.TB, args ...string) *daemon {
+	t.Helper()
+	return startDaemonWith(t, tetherBin, args...)
+}
+
+// startDaemonWith is startDaemon with another tether binary (a baseline).
+func startDaemonWith(t testing.TB, bin string, args ...string) *daemon {
 	t.Helper()
 	base := []string{"run", "--kubeconfig", cluster.Shared().Kubeconfig, "--listen", "127.0.0.1:0", "--log-format", "json"}
-	d := &daemon{cmd: exec.Command(tetherBin, append(base, args...)...)}
-	stderr, err := d.cmd.StderrPipe()
+	p, err := tetherproc.Start(bin, append(base, args...), 15*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	started := make(chan string, 1)
-	go d.readLogs(stderr, started)
+	d := &daemon{Process: p, addr: p.Addr}
 	t.Cleanup(func() { d.stop(t) })
-	select {
-	case d.addr = <-started:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("tether did not start:\n%s", d.logs())
-	}
 	return d
 }
 
-func (d *daemon) readLogs(r io.Reader, started chan<- string) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line map[string]any
-		_ = json.Unmarshal(sc.Bytes(), &line)
-		d.mu.Lock()
-		d.raw.Write(sc.Bytes())
-		d.raw.WriteByte('\n')
-		if line != nil {
-			d.lines = append(d.lines, line)
-		}
-		d.mu.Unlock()
-		if line["msg"] == "tether started" {
-			started <- fmt.Sprint(line["listen"])
-		}
-	}
-}
-
-func (d *daemon) stop(t *testing.T) {
-	if d.cmd.ProcessState != nil {
+// stop sends SIGTERM and logs the daemon's log if the test failed; stopping
+// it again does nothing.
+func (d *daemon) stop(t testing.TB) {
+	if d.stopped {
 		return
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- d.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = d.cmd.Process.Kill()
-		t.Errorf("tether did not stop within 10s of SIGTERM")
+	d.stopped = true
+	if err := d.Stop(10 * time.Second); err != nil {
+		t.Error(err)
 	}
 	if t.Failed() {
 		t.Logf("tether logs:\n%s", d.logs())
 	}
 }
 
-func (d *daemon) logs() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.raw.String()
-}
+func (d *daemon) logs() string { return d.Logs() }
 
 // find returns the log lines whose msg is msg and whose other keys match.
 func (d *daemon) find(msg string, match map[string]string) []map[string]any {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	var out []map[string]any
-	for _, l := range d.lines {
-		if l["msg"] != msg {
-			continue
-		}
-		ok := true
-		for k, v := range match {
-			if fmt.Sprint(l[k]) != v {
-				ok = false
-			}
-		}
-		if ok {
-			out = append(out, l)
-		}
+	for _, l := range d.Find(0, msg, match) {
+		out = append(out, l.Fields)
 	}
 	return out
 }
 
 func (d *daemon) get(t *testing.T, path string) int {
 	t.Helper()
-	resp, err := http.Get("http://" + d.addr + path)
+	code, _, err := d.Get(path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return code
 }
 
 // eventually polls cond every 50ms until it returns true or timeout passes.

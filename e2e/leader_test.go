@@ -111,18 +111,18 @@ func TestPausedLeaderIsFenced(t *testing.T) {
 	a, b := r.start()
 
 	r.commit(2)
-	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := a.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	leading(t, b)
 	eventually(t, 20*time.Second, "the new leader applied the next commit", r.replicasAre(2))
 	r.commit(3)
-	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := a.Cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	r.push(a) // the old leader, awake, still believes it leads: it would fetch and apply
 	done := make(chan error, 1)
-	go func() { done <- a.cmd.Wait() }()
+	go func() { done <- a.Wait() }()
 	select {
 	case err := <-done:
 		t.Logf("the old leader exited: %v; its last lines:\n%s", err, tail(a.logs(), 6))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,10 +44,9 @@ func TestKilledMidApplyConverges(t *testing.T) {
 
 	first := startDaemon(t, args...)
 	eventually(t, 20*time.Second, "first objects applied", func() (bool, error) { return countApplied(ctx, t, cs, ns) >= 10, nil })
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := first.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = first.cmd.Wait()
 	applied := countApplied(ctx, t, cs, ns)
 	if applied >= 3*models {
 		t.Fatalf("the daemon finished (%d objects) before it was killed; the test needs a partial apply", applied)

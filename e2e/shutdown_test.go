@@ -42,10 +42,10 @@ func TestSIGTERMDeliversTheLastEvents(t *testing.T) {
 		deps, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 		return err == nil && len(deps.Items) >= 5, err
 	})
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	_ = d.cmd.Wait()
+	_ = d.Wait()
 
 	var logged []string
 	for _, l := range d.find("applied", nil) {

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -263,34 +261,10 @@ func writeBenchSecret(b *testing.B) string {
 	return name
 }
 
-// startBenchDaemon runs tether like startDaemon (which needs a *testing.T)
-// and waits until it logged its listen address.
+// startBenchDaemon runs the tether binary bin like startDaemon and waits
+// until it logged its listen address.
 func startBenchDaemon(b *testing.B, bin string, args ...string) *daemon {
-	base := []string{"run", "--kubeconfig", cluster.Shared().Kubeconfig, "--listen", "127.0.0.1:0", "--log-format", "json"}
-	d := &daemon{cmd: exec.Command(bin, append(base, args...)...)}
-	stderr, err := d.cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := d.cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	started := make(chan string, 1)
-	go d.readLogs(stderr, started)
-	b.Cleanup(func() {
-		_ = d.cmd.Process.Signal(syscall.SIGTERM)
-		_ = d.cmd.Wait()
-		if b.Failed() {
-			lines := strings.Split(d.logs(), "\n")
-			b.Logf("tether logs (last 40 lines):\n%s", strings.Join(lines[max(0, len(lines)-40):], "\n"))
-		}
-	})
-	select {
-	case d.addr = <-started:
-	case <-time.After(15 * time.Second):
-		b.Fatalf("tether did not start:\n%s", d.logs())
-	}
-	return d
+	return startDaemonWith(b, bin, args...)
 }
 
 func postBenchHook(b *testing.B, addr string) {

@@ -187,10 +187,12 @@ func (v *validator) syncWindow(field string, w *syncWindowFile) SyncWindow {
 		v.fail(field+".schedule", "is required; expected a 5-field cron expression such as \"0 9 * * 1-5\"")
 	} else {
 		_, expr := splitCronTZ(w.Schedule)
-		if _, err := parseWindowSchedule(w.Schedule); err != nil {
+		if sched, err := parseWindowSchedule(w.Schedule); err != nil {
 			v.fail(field+".schedule", "%q is not a valid schedule (%v)", w.Schedule, err)
 		} else if len(strings.Fields(expr)) != 5 {
 			v.fail(field+".schedule", "%q is not a 5-field cron expression; expected minute hour day-of-month month day-of-week", w.Schedule)
+		} else if neverFires(sched) {
+			v.fail(field+".schedule", "%q never fires (no such date, e.g. February 30); expected a schedule that opens the window", w.Schedule)
 		}
 	}
 	d, err := time.ParseDuration(w.Duration)

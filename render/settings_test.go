@@ -85,6 +85,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"bad drift", "drift: ignore\n", []string{`tether.yaml:1: drift: "ignore" is not a drift mode`}},
 		{"window kind", window(`{kind: maybe, schedule: "0 9 * * *", duration: 1h}`), []string{`tether.yaml:2: syncWindows[0].kind: "maybe" is not a window kind; expected "deny" or "allow"`}},
 		{"window cron", window(`{kind: deny, schedule: "0 25 * * *", duration: 1h}`), []string{`syncWindows[0].schedule: "0 25 * * *" is not a valid schedule`}},
+		{"window that never opens", window(`{kind: allow, schedule: "0 9 31 4 *", duration: 1h}`), []string{`tether.yaml:2: syncWindows[0].schedule: "0 9 31 4 *" never fires (no such date, e.g. February 30)`}},
 		{"window cron fields", window(`{kind: deny, schedule: "@daily", duration: 1h}`), []string{`syncWindows[0].schedule: "@daily" is not a 5-field cron expression`}},
 		{"window zone", window(`{kind: deny, schedule: "CRON_TZ=Mars/Olympus 0 9 * * *", duration: 1h}`), []string{`syncWindows[0].schedule: "CRON_TZ=Mars/Olympus 0 9 * * *" is not a valid schedule`}},
 		{"window zone without expression", window(`{kind: deny, schedule: "CRON_TZ=00", duration: 1h}`), []string{`syncWindows[0].schedule: "CRON_TZ=00" is not a valid schedule (unknown time zone "00" or no expression after it)`}},

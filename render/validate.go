@@ -186,15 +186,16 @@ func (v *validator) training(t *Training) {
 // month day-of-week) with robfig/cron, which also accepts descriptors such as
 // @daily that Kubernetes CronJobs and tether do not.
 func (v *validator) cron(field, expr string) {
-	_, err := parseCron(expr)
-	if err == nil && len(strings.Fields(expr)) == 5 {
-		return
+	sched, err := parseCron(expr)
+	switch {
+	case err == nil && len(strings.Fields(expr)) == 5 && neverFires(sched):
+		v.fail(field, "%q never fires (no such date, e.g. February 30); expected a schedule that runs", expr)
+	case err == nil && len(strings.Fields(expr)) == 5:
+	case err != nil:
+		v.fail(field, "%q is not a valid 5-field cron expression (%s)", expr, err)
+	default:
+		v.fail(field, "%q is not a valid 5-field cron expression (expected minute hour day-of-month month day-of-week)", expr)
 	}
-	reason := "expected minute hour day-of-month month day-of-week"
-	if err != nil {
-		reason = err.Error()
-	}
-	v.fail(field, "%q is not a valid 5-field cron expression (%s)", expr, reason)
 }
 
 func (v *validator) serving(s *Serving) {

@@ -104,6 +104,8 @@ func TestValidationErrors(t *testing.T) {
 			`models/m/model.yaml:8: spec.training.schedule: "61 * * * *" is not a valid 5-field cron expression`},
 		{"cron with four fields", "m", training("    schedule: \"0 3 * *\"\n"), render.Options{},
 			`spec.training.schedule: "0 3 * *" is not a valid 5-field cron expression`},
+		{"cron that never fires", "m", training("    schedule: \"0 0 30 2 *\"\n"), render.Options{},
+			`models/m/model.yaml:8: spec.training.schedule: "0 0 30 2 *" never fires (no such date, e.g. February 30)`},
 		{"cron descriptor", "m", training("    schedule: \"@daily\"\n"), render.Options{},
 			`spec.training.schedule: "@daily" is not a valid 5-field cron expression`},
 		{"cron with a time zone", "m", training("    schedule: \"CRON_TZ=UTC\"\n"), render.Options{},

@@ -103,6 +103,11 @@ func parseWindowSchedule(expr string) (cron.Schedule, error) {
 	return sched, err
 }
 
+// neverFires reports whether sched names no date that exists ("0 0 30 2 *",
+// February 30): robfig/cron then finds no time within five years. The
+// CronJob controller would accept it and never run the training (issue 11).
+func neverFires(sched cron.Schedule) bool { return sched.Next(time.Now()).IsZero() }
+
 // parseCron parses a cron expression with robfig/cron, keeping zone prefixes
 // away from it: its parser panics on "CRON_TZ=x" without a following space
 // (found by FuzzDecodeSettings). The recover guards against its other bugs.

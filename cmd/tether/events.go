@@ -63,6 +63,8 @@ func eventMessage(ev reconcile.Event) (string, slog.Level) {
 		return "prune blocked", slog.LevelWarn
 	case reconcile.EventPruneFailed:
 		return "prune failed", slog.LevelError
+	case reconcile.EventPruneSkipped:
+		return "prune skipped", slog.LevelWarn
 	case reconcile.EventModelInvalid:
 		return "model invalid", slog.LevelError
 	case reconcile.EventSyncFailed:

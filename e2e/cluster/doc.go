@@ -9,6 +9,8 @@
 // picks free loopback ports, generates a throwaway PKI, starts the processes
 // with logs in its state directory and waits until the API answers and the
 // fake nodes are Ready. Stop ends exactly the processes Start began, by PID.
+// StopComponent, StartComponent and RestartComponent take one process away
+// and bring it back with its ports and data, for fault tests (e2e/faults).
 //
 // It leaves out networking, container runtimes, kube-proxy, DNS and anything
 // else a node would do beyond reporting status: pods never run a process.

@@ -50,6 +50,7 @@ type Cluster struct {
 	ports   ports
 	client  kubernetes.Interface
 	procs   []*proc
+	specs   map[Component]spawnSpec // how each component was started, for StartComponent
 }
 
 // Start starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler
@@ -91,7 +92,8 @@ func newCluster(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, BinDir: binDir, Kubeconfig: kubeconfigPath(dir), opts: opts, began: began, ownsDir: owns}
+	c := &Cluster{Dir: dir, BinDir: binDir, Kubeconfig: kubeconfigPath(dir), opts: opts, began: began, ownsDir: owns,
+		specs: map[Component]spawnSpec{}}
 	if c.pki, err = newPKI(); err == nil {
 		err = c.pki.write(filepath.Join(dir, "pki"))
 	}
@@ -174,5 +176,6 @@ func (c *Cluster) spawn(name string, args, env []string) error {
 		return err
 	}
 	c.procs = append(c.procs, p)
+	c.specs[Component(name)] = spawnSpec{args: args, env: env}
 	return writePIDs(c.Dir, c.procs)
 }

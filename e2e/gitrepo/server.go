@@ -3,25 +3,35 @@ package gitrepo
 import (
 	"crypto/subtle"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
 
 // Server serves one repository over smart HTTP. While Down is set it answers
-// every request with 503, as an unreachable forge would.
+// every request with 503, as a failing forge would; between Stop and Start
+// nothing listens on its port, as when the forge is unreachable.
 type Server struct {
 	URL      string
 	Down     atomic.Bool
 	Requests atomic.Int64 // requests served, including rejected ones
 	CA       []byte       // PEM certificate to trust when served over TLS
+
+	mu      sync.Mutex
+	srv     *httptest.Server // nil while stopped
+	addr    string           // host:port, kept across Stop and Start
+	tls     bool
+	handler http.Handler
 }
 
 // ServeOptions protect a served repository.
@@ -39,7 +49,7 @@ func ServeWith(t testing.TB, dir string, opts ServeOptions) *Server {
 	t.Helper()
 	backend := httpBackend(t, dir)
 	s := &Server{}
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Requests.Add(1)
 		switch {
 		case s.Down.Load():
@@ -51,17 +61,60 @@ func ServeWith(t testing.TB, dir string, opts ServeOptions) *Server {
 			backend.ServeHTTP(w, r)
 		}
 	})
+	s.tls = opts.TLS
+	srv := s.listen(s.handler, nil)
+	if opts.TLS {
+		s.CA = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	}
+	t.Cleanup(s.Stop)
+	s.URL = srv.URL + "/" + filepath.Base(dir)
+	return s
+}
+
+// listen starts serving handler on ln, or on a new loopback port when ln is
+// nil. httptest serves every TLS server the same certificate, so CA stays
+// valid across a restart.
+func (s *Server) listen(handler http.Handler, ln net.Listener) *httptest.Server {
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // clients refusing the test certificate are expected
-	if opts.TLS {
+	if ln != nil {
+		srv.Listener.Close()
+		srv.Listener = ln
+	}
+	if s.tls {
 		srv.StartTLS()
-		s.CA = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	} else {
 		srv.Start()
 	}
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL + "/" + filepath.Base(dir)
-	return s
+	s.srv, s.addr = srv, srv.Listener.Addr().String()
+	return srv
+}
+
+// Stop closes the listener and every connection: until Start, connecting to
+// the server is refused. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		s.srv.Close()
+		s.srv = nil
+	}
+}
+
+// Start serves again on the port the server had before Stop. Starting a
+// running server does nothing.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("gitrepo: listen again on %s: %w", s.addr, err)
+	}
+	s.listen(s.handler, ln)
+	return nil
 }
 
 func (o ServeOptions) authorized(r *http.Request) bool {

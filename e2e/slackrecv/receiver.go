@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Reply is what the receiver answers to one request.
@@ -36,8 +37,31 @@ type Receiver struct {
 	respond  Responder
 	onAccept func(Message)
 	attempts int
+	history  []Attempt
 	messages []Message
 	invalid  []error
+}
+
+// Attempt is one valid request and the status it was answered with.
+type Attempt struct {
+	Time       time.Time // when the reply was written
+	Status     int
+	RetryAfter string
+	Message    Message
+}
+
+// Outage answers like a Slack that is failing until end: odd requests get
+// 429 with Retry-After: retryAfter, even ones 500; from end on, 200 ok.
+func Outage(end time.Time, retryAfter string) Responder {
+	return func(n int) Reply {
+		switch {
+		case !time.Now().Before(end):
+			return Reply{}
+		case n%2 == 1:
+			return Reply{Status: http.StatusTooManyRequests, RetryAfter: retryAfter, Body: "rate_limited"}
+		}
+		return Reply{Status: http.StatusInternalServerError, Body: "internal_error"}
+	}
 }
 
 // Start starts a receiver; Close stops it.
@@ -123,14 +147,16 @@ func (r *Receiver) answer(w http.ResponseWriter, reply Reply, msg Message) {
 	if reply.RetryAfter != "" {
 		w.Header().Set("Retry-After", reply.RetryAfter)
 	}
+	r.mu.Lock()
+	r.history = append(r.history, Attempt{Time: time.Now(), Status: reply.Status, RetryAfter: reply.RetryAfter, Message: msg})
+	var fn func(Message)
 	if reply.Status == http.StatusOK {
-		r.mu.Lock()
 		r.messages = append(r.messages, msg)
-		fn := r.onAccept
-		r.mu.Unlock()
-		if fn != nil {
-			fn(msg)
-		}
+		fn = r.onAccept
+	}
+	r.mu.Unlock()
+	if fn != nil {
+		fn(msg)
 	}
 	w.WriteHeader(reply.Status)
 	_, _ = io.WriteString(w, reply.Body)
@@ -148,6 +174,13 @@ func (r *Receiver) Attempts() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.attempts
+}
+
+// History returns every valid request so far, in order, with its answer.
+func (r *Receiver) History() []Attempt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Attempt(nil), r.history...)
 }
 
 // Invalid returns why each rejected payload broke Slack's rules.

@@ -32,8 +32,9 @@ type Retrier struct {
 	metrics  *Metrics
 	opts     RetryOptions
 
-	mu      sync.Mutex
-	lastErr string // last failure logged; "" after a success
+	mu        sync.Mutex
+	lastErr   string    // last failure logged; "" after a success
+	holdUntil time.Time // no request before this: the server's last Retry-After
 }
 
 var _ Notifier = (*Retrier)(nil)
@@ -59,6 +60,10 @@ func NewRetrier(name string, n Notifier, log *slog.Logger, m *Metrics, o RetryOp
 // Notify delivers the batch, retrying what may succeed later. It never asks
 // its caller to retry: the batch was delivered or given up and counted.
 func (r *Retrier) Notify(ctx context.Context, b Batch) (bool, error) {
+	if err := r.hold(ctx); err != nil {
+		r.metrics.failed.WithLabelValues(r.name).Inc()
+		return false, err
+	}
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		retry, err := r.notifier.Notify(ctx, b)
@@ -69,6 +74,7 @@ func (r *Retrier) Notify(ctx context.Context, b Batch) (bool, error) {
 		r.failed(attempt, err)
 		wait := r.backoff(attempt, err)
 		if !retry || attempt >= r.opts.Attempts || time.Since(start)+wait > r.opts.MaxElapsed {
+			r.holdFor(err)
 			r.metrics.failed.WithLabelValues(r.name).Inc()
 			return false, err
 		}
@@ -90,6 +96,30 @@ func (r *Retrier) backoff(attempt int, err error) time.Duration {
 	}
 	d := min(r.opts.MinBackoff<<min(attempt-1, 16), r.opts.MaxBackoff)
 	return d + rand.N(d/2+1)
+}
+
+// holdFor remembers the Retry-After of the answer a batch was given up on
+// (capped at MaxElapsed): it is about the webhook, not that batch, so the
+// next batch waits for it too instead of going out a second later.
+func (r *Retrier) holdFor(err error) {
+	var se *StatusError
+	if !errors.As(err, &se) || se.RetryAfter <= 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.holdUntil = time.Now().Add(min(se.RetryAfter, r.opts.MaxElapsed))
+}
+
+// hold waits until the last Retry-After a batch was given up on has passed.
+func (r *Retrier) hold(ctx context.Context) error {
+	r.mu.Lock()
+	wait := time.Until(r.holdUntil)
+	r.mu.Unlock()
+	if wait <= 0 {
+		return nil
+	}
+	return r.opts.Sleep(ctx, wait)
 }
 
 func (r *Retrier) succeeded() {

@@ -139,3 +139,41 @@ func TestRetrierStopsWithContext(t *testing.T) {
 		t.Fatal("want the failure once the context is done")
 	}
 }
+
+// TestRetrierKeepsRetryAfterAcrossBatches (issue 11, found by the fault
+// suite): a batch given up on a 429 leaves its Retry-After in force, so the
+// next batch waits for it instead of going out a second later, and a
+// Retry-After beyond the retry budget holds for the budget at most.
+func TestRetrierKeepsRetryAfterAcrossBatches(t *testing.T) {
+	tests := []struct {
+		name       string
+		retryAfter string
+		wantHold   time.Duration // the wait before the second batch's request, ± 1 s
+	}{
+		{"Retry-After 7", "7", 7 * time.Second},
+		{"Retry-After beyond the budget", "3600", 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recv := slackrecv.New(t)
+			recv.Respond(func(n int) slackrecv.Reply {
+				if n == 1 {
+					return slackrecv.Reply{Status: 429, RetryAfter: tt.retryAfter, Body: "rate_limited"}
+				}
+				return slackrecv.Reply{}
+			})
+			w := &waits{}
+			r := notify.NewRetrier("slack", notify.NewSlack(notify.StaticURL(recv.URL), "prod"), nil, nil, notify.RetryOptions{Attempts: 1, Sleep: w.sleep})
+			batch := notify.Events(driftEvent(deployment("a"), "reverted", change("spec.replicas", 1, 2)))
+			if _, err := r.Notify(context.Background(), batch); err == nil {
+				t.Fatal("the first batch: no error, want it given up on the 429")
+			}
+			if _, err := r.Notify(context.Background(), batch); err != nil {
+				t.Fatalf("the second batch: %v", err)
+			}
+			if len(w.d) != 1 || w.d[0] < tt.wantHold-time.Second || w.d[0] > tt.wantHold {
+				t.Errorf("waits %v, want one of about %s before the second batch", w.d, tt.wantHold)
+			}
+		})
+	}
+}
