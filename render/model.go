@@ -50,7 +50,7 @@ func LoadModel(dir, folder string, opts Options) (u Unit) {
 		return u
 	}
 	stampModelObjects(objs, m)
-	u.Objects, u.Hash = objs, ObjectsHash(objs)
+	u.Objects, u.Hash, u.Lineage = objs, ObjectsHash(objs), lineageOf(m, objs)
 	return u
 }
 
