@@ -45,6 +45,14 @@ type Snapshot struct {
 	// and nil when unknown (the first Sync, a fresh clone): then treat
 	// everything as changed.
 	Changed []string
+	Commit  Commit // who made the revision and when, for lineage
+}
+
+// Commit describes a revision's commit.
+type Commit struct {
+	Author  string    // "Name <email>"
+	Time    time.Time // author time
+	Subject string    // first line of the message
 }
 
 // Repo tracks one ref of one repository: a bare clone under WorkDir/git and
@@ -149,10 +157,21 @@ func (r *Repo) Sync(ctx context.Context) (Snapshot, bool, error) {
 		r.last = Snapshot{} // the tree directory is half written
 		return r.last, false, r.fail("checkout", err, acc)
 	}
-	r.last = Snapshot{Revision: head.String(), Dir: filepath.Join(r.treeDir(), filepath.FromSlash(r.opts.Path))}
+	r.last = Snapshot{Revision: head.String(), Dir: filepath.Join(r.treeDir(), filepath.FromSlash(r.opts.Path)), Commit: r.commitOf(head)}
 	snap := r.last
 	snap.Changed = changed
 	return snap, true, nil
+}
+
+// commitOf describes commit head; zero when it cannot be read (accept read
+// it a moment ago).
+func (r *Repo) commitOf(head plumbing.Hash) Commit {
+	c, err := r.repo.CommitObject(head)
+	if err != nil {
+		return Commit{}
+	}
+	subject, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
+	return Commit{Author: c.Author.Name + " <" + c.Author.Email + ">", Time: c.Author.When, Subject: subject}
 }
 
 // fail wraps err with its step and kind; a VerificationError passes as is.
