@@ -97,6 +97,10 @@ func (l *Loop) prepare(p *pass, u *render.Unit) bool {
 	if u.Suspend {
 		return false
 	}
+	if p.held[u.Name] {
+		l.restoreHeld(p, u)
+		return false
+	}
 	return prev.hash != u.Hash || !l.complete(p, u)
 }
 
@@ -159,13 +163,9 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	partOf := l.applySetID(unitKind(u), u.Name)
 	if !handover && m != nil && m.hash == d.hash {
 		if m.body == nil {
-			body, err := dr.stamp(m.revision, partOf)
-			if err != nil {
+			if err := l.restoreBody(u, dr, m, partOf); err != nil {
 				return false, err
 			}
-			restored := *m
-			restored.body = body
-			l.state.put(unitKind(u), &restored)
 		}
 		l.cfg.Metrics.objectUnchanged(d.key.Kind)
 		return false, nil
@@ -189,6 +189,19 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	p.wrote(u.Name, d.key)
 	l.cfg.Metrics.objectApplied(d.key.Kind)
 	return true, nil
+}
+
+// restoreBody gives a member read back from its record the object it was
+// applied as: this render of the same content, stamped as it was then.
+func (l *Loop) restoreBody(u *render.Unit, dr *draft, m *member, partOf string) error {
+	body, err := dr.stamp(m.revision, partOf)
+	if err != nil {
+		return err
+	}
+	restored := *m
+	restored.body = body
+	l.state.put(unitKind(u), &restored)
+	return nil
 }
 
 // handoverAllowed says whether u may take over an object the unit of m

@@ -55,17 +55,20 @@ type Status struct {
 
 // UnitStatus is one unit in /status.
 type UnitStatus struct {
-	Name            string       `json:"name"`
-	Kind            string       `json:"kind"`
-	State           Health       `json:"state"`
-	LastApplied     string       `json:"lastAppliedRevision,omitempty"`
-	LastError       string       `json:"lastError,omitempty"`
-	LastDrift       *DriftStatus `json:"lastDrift,omitempty"`
-	LastFight       *DriftStatus `json:"lastFight,omitempty"`
-	Objects         []string     `json:"objects"`
-	DriftMode       string       `json:"drift,omitempty"`
-	Suspended       bool         `json:"suspended,omitempty"`
-	ObjectsRetained int          `json:"retainedObjects,omitempty"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	State Health `json:"state"` // the health, or SyncBlocked while a sync window holds a new revision back
+	// Health is the rollup of the objects' health, also while SyncBlocked.
+	Health          Health             `json:"health,omitempty"`
+	SyncBlocked     *SyncBlockedStatus `json:"syncBlocked,omitempty"`
+	LastApplied     string             `json:"lastAppliedRevision,omitempty"`
+	LastError       string             `json:"lastError,omitempty"`
+	LastDrift       *DriftStatus       `json:"lastDrift,omitempty"`
+	LastFight       *DriftStatus       `json:"lastFight,omitempty"`
+	Objects         []string           `json:"objects"`
+	DriftMode       string             `json:"drift,omitempty"`
+	Suspended       bool               `json:"suspended,omitempty"`
+	ObjectsRetained int                `json:"retainedObjects,omitempty"`
 }
 
 // DriftStatus is the last drift of a unit.
@@ -98,8 +101,11 @@ func (l *Loop) Status() Status {
 
 func (l *Loop) unitStatus(name string) UnitStatus {
 	st, _ := l.state.unit(name)
-	us := UnitStatus{Name: name, Kind: st.kind, State: st.health, LastApplied: st.revision, LastError: st.lastError,
+	us := UnitStatus{Name: name, Kind: st.kind, State: st.health, Health: st.health, LastApplied: st.revision, LastError: st.lastError,
 		DriftMode: st.drift, Suspended: st.suspend, Objects: []string{}}
+	if h, ok := l.holds.held(name); ok {
+		us.State, us.SyncBlocked = StateSyncBlocked, h.status()
+	}
 	for _, m := range l.state.memberList(name) {
 		if m.body == nil {
 			us.ObjectsRetained++

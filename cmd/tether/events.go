@@ -32,7 +32,11 @@ func logEvents(log *slog.Logger) reconcile.Sink {
 			attrs = append(attrs, "count", ev.Count)
 		}
 		if ev.Message != "" {
-			attrs = append(attrs, "err", ev.Message)
+			key := "err"
+			if ev.Type == reconcile.EventSyncHeld {
+				key = "reason"
+			}
+			attrs = append(attrs, key, ev.Message)
 		}
 		msg, level := eventMessage(ev)
 		log.Log(context.Background(), level, msg, attrs...)
@@ -58,6 +62,8 @@ func eventMessage(ev reconcile.Event) (string, slog.Level) {
 		return "drift fight", slog.LevelWarn
 	case reconcile.EventPruneBlocked:
 		return "prune blocked", slog.LevelWarn
+	case reconcile.EventSyncHeld:
+		return "sync held", slog.LevelInfo
 	case reconcile.EventPruneFailed:
 		return "prune failed", slog.LevelError
 	case reconcile.EventModelInvalid:

@@ -103,6 +103,8 @@ func itemOf(ev reconcile.Event) (item, bool) {
 		return failureItem(ev), true
 	case reconcile.EventPruneBlocked:
 		return pruneItem(ev), true
+	case reconcile.EventSyncHeld:
+		return heldItem(ev), true
 	}
 	return item{}, false
 }

@@ -18,10 +18,11 @@ const (
 	CategoryDrift   = "drift"   // Drift, whatever tether did about it, and Fight
 	CategoryFailure = "failure" // SyncFailed, ModelInvalid, FetchFailed, VerificationFailed
 	CategoryPrune   = "prune"   // PruneBlocked
+	CategoryHeld    = "held"    // SyncHeld: a sync window holds a revision back
 )
 
 // Categories are the valid --notify-on values, all on by default.
-var Categories = []string{CategoryDrift, CategoryFailure, CategoryPrune}
+var Categories = []string{CategoryDrift, CategoryFailure, CategoryPrune, CategoryHeld}
 
 // Options configure a Pipeline.
 type Options struct {
@@ -120,6 +121,8 @@ func (p *Pipeline) wanted(ev reconcile.Event) bool {
 		return p.on[CategoryFailure]
 	case reconcile.EventPruneBlocked:
 		return p.on[CategoryPrune]
+	case reconcile.EventSyncHeld:
+		return p.on[CategoryHeld]
 	case reconcile.EventApplied:
 		return p.success
 	}
@@ -146,7 +149,8 @@ func (p *Pipeline) offerDigest(d *DriftDigest) {
 }
 
 // dedup lets a failure through once per model, revision and error: the loop
-// retries a failed sync every interval, people need to hear it once.
+// retries a failed sync every interval, people need to hear it once. A held
+// revision is told once per model and revision.
 type dedup struct {
 	mu   sync.Mutex
 	seen map[dedupKey]string // last revision and message reported
@@ -160,11 +164,14 @@ type dedupKey struct {
 func (d *dedup) first(ev reconcile.Event) bool {
 	switch ev.Type {
 	case reconcile.EventSyncFailed, reconcile.EventModelInvalid, reconcile.EventFetchFailed,
-		reconcile.EventVerificationFailed, reconcile.EventPruneBlocked:
+		reconcile.EventVerificationFailed, reconcile.EventPruneBlocked, reconcile.EventSyncHeld:
 	default:
 		return true
 	}
 	k, v := dedupKey{ev.Type, ev.Unit}, ev.Revision+"\x00"+ev.Message
+	if ev.Type == reconcile.EventSyncHeld {
+		v = ev.Revision
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.seen[k] == v {
