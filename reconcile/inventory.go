@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,6 +43,7 @@ type record struct {
 	Revision string         `json:"revision"`
 	Hash     string         `json:"hash"`
 	Objects  []memberRecord `json:"objects"`
+	Lineage  *Lineage       `json:"lineage,omitempty"` // lineage.go
 }
 
 // memberRecord is one applied object: its identity, content hash, the revision
@@ -57,7 +59,8 @@ type memberRecord struct {
 	Fields    json.RawMessage `json:"fields,omitempty"`
 	// Adopted: the object existed before tether first applied it, so tether
 	// never deletes it (README: "Adoption").
-	Adopted bool `json:"adopted,omitempty"`
+	Adopted   bool      `json:"adopted,omitempty"`
+	AppliedAt time.Time `json:"appliedAt,omitzero"`
 }
 
 func (m memberRecord) key() Key {

@@ -92,6 +92,9 @@ func (l *Loop) prepare(p *pass, u *render.Unit) bool {
 	var prev unitState
 	l.state.update(u.Name, kind, func(s *unitState) {
 		s.drift, s.suspend = u.Drift, u.Suspend
+		if s.hash == u.Hash && s.lineage.Lineage == (render.Lineage{}) {
+			s.lineage.Lineage = u.Lineage // a record written before lineage: the same content has the same lineage
+		}
 		prev = *s
 	})
 	if u.Suspend {
@@ -174,7 +177,7 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	if err != nil {
 		return false, err
 	}
-	next := &member{unit: u.Name, key: d.key, version: d.gvk.Version, body: body, hash: d.hash, revision: p.snap.Revision}
+	next := &member{unit: u.Name, key: d.key, version: d.gvk.Version, body: body, hash: d.hash, revision: p.snap.Revision, appliedAt: time.Now()}
 	if m != nil {
 		next.adopted = m.adopted
 	}
@@ -280,9 +283,11 @@ func (l *Loop) unitApplied(p *pass, u *render.Unit) {
 			l.state.put(unitKind(u), &retired)
 		}
 	}
+	members := l.state.memberList(u.Name)
 	l.state.update(u.Name, unitKind(u), func(s *unitState) {
 		if s.hash != u.Hash {
 			p.touch(u.Name)
+			s.lineage = appliedLineage(s.lineage, u.Lineage, p.snap.Revision, p.snap.Commit, time.Now(), members)
 		}
 		s.hash, s.revision, s.lastError = u.Hash, p.snap.Revision, ""
 	})

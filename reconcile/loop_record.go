@@ -58,11 +58,11 @@ func (l *Loop) saveRecord(ctx context.Context, p *pass, name string) error {
 
 // recordOf turns a unit's state into its inventory record.
 func recordOf(st unitState, members []*member) *record {
-	rec := &record{Unit: st.name, Kind: st.kind, Revision: st.revision, Hash: st.hash}
+	rec := &record{Unit: st.name, Kind: st.kind, Revision: st.revision, Hash: st.hash, Lineage: recordedLineage(st.lineage)}
 	for _, m := range members {
 		rec.Objects = append(rec.Objects, memberRecord{
 			Group: m.key.Group, Version: m.version, Kind: m.key.Kind, Namespace: m.key.Namespace, Name: m.key.Name,
-			Hash: m.hash, Revision: m.revision, Fields: m.owned, Adopted: m.adopted,
+			Hash: m.hash, Revision: m.revision, Fields: m.owned, Adopted: m.adopted, AppliedAt: m.appliedAt,
 		})
 	}
 	return rec
@@ -115,11 +115,16 @@ func (l *Loop) restoreUnit(rec *record) error {
 		if _, err := parseFields(&metav1.FieldsV1{Raw: o.Fields}); err != nil {
 			return fmt.Errorf("record of %s %s: %s: %w", rec.Kind, rec.Unit, o.key(), err)
 		}
-		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, adopted: o.Adopted}
+		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, adopted: o.Adopted, appliedAt: o.AppliedAt}
 		m.setOwned(o.Fields)
 		members = append(members, m)
 	}
-	l.state.update(rec.Unit, rec.Kind, func(s *unitState) { s.hash, s.revision = rec.Hash, rec.Revision })
+	l.state.update(rec.Unit, rec.Kind, func(s *unitState) {
+		s.hash, s.revision = rec.Hash, rec.Revision
+		if rec.Lineage != nil {
+			s.lineage = *rec.Lineage
+		}
+	})
 	for _, m := range members {
 		l.state.put(rec.Kind, m)
 		gvr, err := l.cfg.Applier.resourceFor(m.gvk())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -32,7 +33,8 @@ type member struct {
 	resourceVersion string
 	// adopted: the object existed before tether first applied it; tether
 	// manages it but never deletes it.
-	adopted bool
+	adopted   bool
+	appliedAt time.Time // when the apply step last wrote this content (reverts do not count)
 }
 
 // setOwned records tether's managedFields entry, re-encoded the way the watch
@@ -80,6 +82,7 @@ type unitState struct {
 	suspend    bool
 	members    map[Key]*member
 
+	lineage   Lineage // of the last completely applied render
 	health    Health
 	lastError string
 	lastDrift *Event

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -69,6 +70,12 @@ type UnitStatus struct {
 	DriftMode       string             `json:"drift,omitempty"`
 	Suspended       bool               `json:"suspended,omitempty"`
 	ObjectsRetained int                `json:"retainedObjects,omitempty"`
+	// Lineage: the commit, image, modelURI, dataset and training run (with
+	// its outcome) of the content last applied, and when it was applied.
+	Lineage *LineageStatus `json:"lineage,omitempty"`
+	// ObjectLineage lists Objects with the revision of each one's content,
+	// that revision's commit and when it was applied.
+	ObjectLineage []ObjectStatus `json:"objectLineage,omitempty"`
 }
 
 // DriftStatus is the last drift of a unit.
@@ -106,7 +113,8 @@ func (l *Loop) unitStatus(name string) UnitStatus {
 	if h, ok := l.holds.held(name); ok {
 		us.State, us.SyncBlocked = StateSyncBlocked, h.status()
 	}
-	for _, m := range l.state.memberList(name) {
+	members := l.state.memberList(name)
+	for _, m := range members {
 		if m.body == nil {
 			us.ObjectsRetained++
 			continue
@@ -114,6 +122,7 @@ func (l *Loop) unitStatus(name string) UnitStatus {
 		us.Objects = append(us.Objects, m.key.String())
 	}
 	us.LastDrift, us.LastFight = driftStatus(st.lastDrift), driftStatus(st.lastFight)
+	us.Lineage, us.ObjectLineage = l.lineageStatus(st, members), objectStatuses(st.lineage, members)
 	return us
 }
 
@@ -132,10 +141,25 @@ func driftStatus(ev *Event) *DriftStatus {
 
 // StatusHandler serves Status as JSON.
 func (l *Loop) StatusHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(l.Status())
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, l.Status()) })
+}
+
+// ModelStatusHandler serves one unit's status, lineage included, for GET
+// /status/models/{name}; an unknown name is 404.
+func (l *Loop) ModelStatusHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if _, ok := l.state.unit(name); !ok {
+			http.Error(w, fmt.Sprintf("no model or bundle named %q", name), http.StatusNotFound)
+			return
+		}
+		writeJSON(w, l.unitStatus(name))
 	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }

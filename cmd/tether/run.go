@@ -286,6 +286,7 @@ func serve(addr string, loop *reconcile.Loop, registry *prometheus.Registry, hoo
 		mux.Handle("POST /hooks/git", hook)
 	}
 	mux.Handle("GET /status", loop.StatusHandler())
+	mux.Handle("GET /status/models/{name}", loop.ModelStatusHandler())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
