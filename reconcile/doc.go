@@ -2,7 +2,8 @@
 // it so.
 //
 // A Loop runs passes of small steps, one file each: fetch (loop_fetch.go),
-// render (loop_render.go), apply (loop_apply.go), prune (loop_prune.go), save the
+// render (loop_render.go), hold back what sync windows block (loop_window.go),
+// apply (loop_apply.go), prune (loop_prune.go), save the
 // inventory records (loop_record.go), roll up health (loop_health.go) and
 // report (loop.go). Each step returns whether the pass stops and why. Drift
 // workers (loop_drift.go) take the objects the Watcher (watcher.go) queues,

@@ -87,28 +87,34 @@ type ObjectStatus struct {
 // lineageStatus turns a unit's lineage into /status, with its training
 // run's outcome from the watch cache.
 func (l *Loop) lineageStatus(st unitState, members []*member) *LineageStatus {
-	lin := st.lineage
-	if st.revision == "" && lin.AppliedAt.IsZero() && lin.Image == "" {
-		return nil
-	}
-	out := &LineageStatus{Image: lin.Image, ImageDigest: lin.ImageDigest, ModelURI: lin.ModelURI, Dataset: lin.Dataset,
-		Commit: &CommitStatus{Revision: st.revision, CommitInfo: lin.Commits[st.revision]}}
-	if !lin.AppliedAt.IsZero() {
-		out.AppliedAt = &lin.AppliedAt
-	}
-	if lin.TrainingRun != "" {
-		out.TrainingRun = &TrainingRunStatus{Name: lin.TrainingRun, Kind: lin.TrainingRunKind, Outcome: l.runOutcome(lin, members)}
+	out := lineageStatus(st.revision, st.lineage)
+	if out != nil && out.TrainingRun != nil {
+		out.TrainingRun.Outcome = l.runOutcome(st.lineage, members)
 	}
 	return out
 }
 
-// objectStatuses lists a unit's applied objects with their lineage.
+// lineageStatus is a lineage in /status; the training run's outcome is
+// Unknown.
+func lineageStatus(revision string, lin Lineage) *LineageStatus {
+	if revision == "" && lin.AppliedAt.IsZero() && lin.Image == "" {
+		return nil
+	}
+	out := &LineageStatus{Image: lin.Image, ImageDigest: lin.ImageDigest, ModelURI: lin.ModelURI, Dataset: lin.Dataset,
+		Commit: &CommitStatus{Revision: revision, CommitInfo: lin.Commits[revision]}}
+	if !lin.AppliedAt.IsZero() {
+		out.AppliedAt = &lin.AppliedAt
+	}
+	if lin.TrainingRun != "" {
+		out.TrainingRun = &TrainingRunStatus{Name: lin.TrainingRun, Kind: lin.TrainingRunKind, Outcome: "Unknown"}
+	}
+	return out
+}
+
+// objectStatuses lists members with their lineage.
 func objectStatuses(lin Lineage, members []*member) []ObjectStatus {
 	var out []ObjectStatus
 	for _, m := range members {
-		if m.body == nil {
-			continue // retired (waits for pruning or keepRuns), or not rendered yet since a restart
-		}
 		o := ObjectStatus{Object: m.key.String(), Revision: m.revision}
 		if c, ok := lin.Commits[m.revision]; ok {
 			o.Commit = &c

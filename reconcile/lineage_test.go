@@ -78,7 +78,12 @@ func TestLineage(t *testing.T) {
 	}
 	recs, err := NewInventoryReader(f.loop.cfg.Applier, f.ns, f.instance).Records(f.ctx)
 	if err != nil || len(recs) != 1 || recs[0].Lineage.Commits["rev1"].Author != c1.Author || recs[0].Lineage.TrainingRun != run {
-		t.Errorf("records = %+v (%v), want m's with its lineage", recs, err)
+		t.Fatalf("records = %+v (%v), want m's with its lineage", recs, err)
+	}
+	got := RecordsStatus(f.instance, recs)
+	if u := got.Units[0]; u.State != StateUnknown || u.LastApplied != "rev2" || u.Lineage == nil || u.Lineage.Commit.Author != c2.Author ||
+		u.Lineage.TrainingRun.Outcome != "Unknown" || len(u.ObjectLineage) != 3 || u.ObjectLineage[0].AppliedAt == nil {
+		t.Errorf("status from the records = %+v", u)
 	}
 }
 

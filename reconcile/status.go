@@ -114,15 +114,17 @@ func (l *Loop) unitStatus(name string) UnitStatus {
 		us.State, us.SyncBlocked = StateSyncBlocked, h.status()
 	}
 	members := l.state.memberList(name)
+	var applied []*member // retired members wait for pruning (or keepRuns); after a restart, for the first render
 	for _, m := range members {
 		if m.body == nil {
 			us.ObjectsRetained++
 			continue
 		}
 		us.Objects = append(us.Objects, m.key.String())
+		applied = append(applied, m)
 	}
 	us.LastDrift, us.LastFight = driftStatus(st.lastDrift), driftStatus(st.lastFight)
-	us.Lineage, us.ObjectLineage = l.lineageStatus(st, members), objectStatuses(st.lineage, members)
+	us.Lineage, us.ObjectLineage = l.lineageStatus(st, members), objectStatuses(st.lineage, applied)
 	return us
 }
 
