@@ -40,6 +40,9 @@ func (l *Loop) holdBack(ctx context.Context, p *pass) (bool, error) {
 		}
 		l.cfg.Metrics.syncBlocked(name, p.held[name])
 	}
+	for name := range next {
+		l.cfg.Metrics.syncBlocked(name, true) // a unit never applied is not in state yet
+	}
 	for _, name := range l.holds.replace(next, edge, l.Wake) {
 		h := next[name]
 		l.emit(Event{Type: EventSyncHeld, Time: now, Revision: h.revision, Unit: name, Message: h.message()})

@@ -79,8 +79,10 @@ func TestSyncWindowHoldsANewRevision(t *testing.T) {
 		st.SyncBlocked.Revision != "rev2" || len(st.SyncBlocked.Windows) != 1 || st.SyncBlocked.Opens != nil {
 		t.Errorf("status of a = %+v (hold %+v), want SyncBlocked at rev1 holding rev2 with no opening", st, st.SyncBlocked)
 	}
-	if got := testutil.ToFloat64(f.metrics.syncBlockedUnits.WithLabelValues("a")); got != 1 {
-		t.Errorf("tether_sync_blocked{model=a} = %v, want 1", got)
+	for _, unit := range []string{"a", "new", "gone"} {
+		if got := testutil.ToFloat64(f.metrics.syncBlockedUnits.WithLabelValues(unit)); got != 1 {
+			t.Errorf("tether_sync_blocked{model=%s} = %v, want 1", unit, got)
+		}
 	}
 
 	f.pass("rev3", f.withWindows(changed, alwaysDeny)) // an unrelated commit: a's content is the same
