@@ -2,10 +2,11 @@
 // it so.
 //
 // A Loop runs passes of small steps, one file each: fetch (loop_fetch.go),
-// render (loop_render.go), apply (loop_apply.go), prune (loop_prune.go), save the
-// inventory records (loop_record.go), drop the records taken over from
-// another shard (loop_shard.go), roll up health (loop_health.go) and report
-// (loop.go). Each step returns whether the pass stops and why. The render
+// render (loop_render.go), hold back what sync windows block (loop_window.go),
+// apply (loop_apply.go), prune (loop_prune.go), save the inventory records
+// (loop_record.go), drop the records taken over from another shard
+// (loop_shard.go), roll up health (loop_health.go) and report (loop.go).
+// Each step returns whether the pass stops and why. The render
 // step keeps each unit's encoded objects, so a unit the Renderer reuses
 // (render.Incremental: its inputs did not change) costs nothing, and moves
 // models between the shards of one deployment: the shard a model leaves

@@ -17,6 +17,9 @@ const (
 	EventPruneBlocked EventType = "PruneBlocked" // the mass-deletion guard held deletions back
 	EventPruneFailed  EventType = "PruneFailed"  // a deletion failed; it is retried at the next poll
 	EventPruneSkipped EventType = "PruneSkipped" // objects left Git but are left in place: adopted, or not tether's
+	// EventSyncHeld: a sync window holds a unit's new content back (once per
+	// unit and content); Revision is the first revision that rendered it.
+	EventSyncHeld EventType = "SyncHeld"
 
 	// EventVerificationFailed: the head commit is unsigned or not signed by a
 	// trusted key (source.ErrUnverified); the last good revision stays applied.

@@ -25,9 +25,10 @@ import (
 // fakeSource hands the loop whatever revision the test sets: Git is not what
 // these tests exercise.
 type fakeSource struct {
-	mu   sync.Mutex
-	rev  string
-	last string // the revision the last Sync returned
+	mu     sync.Mutex
+	rev    string
+	last   string                   // the revision the last Sync returned
+	commit map[string]source.Commit // optional: the commit of each revision
 }
 
 // Sync reports changed only when the revision moved, as source.Repo does.
@@ -36,7 +37,7 @@ func (s *fakeSource) Sync(context.Context) (source.Snapshot, bool, error) {
 	defer s.mu.Unlock()
 	changed := s.rev != s.last
 	s.last = s.rev
-	return source.Snapshot{Revision: s.rev}, changed, nil
+	return source.Snapshot{Revision: s.rev, Commit: s.commit[s.rev]}, changed, nil
 }
 
 // fixture is a Loop against the shared cluster, in a namespace of its own.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -47,6 +48,7 @@ type record struct {
 	Revision string         `json:"revision"`
 	Hash     string         `json:"hash"`
 	Objects  []memberRecord `json:"objects"`
+	Lineage  *Lineage       `json:"lineage,omitempty"` // lineage.go
 }
 
 // memberRecord is one applied object: its identity, content hash, the revision
@@ -65,7 +67,8 @@ type memberRecord struct {
 	Adopted bool `json:"adopted,omitempty"`
 	// PartOf: the object's ApplySet label, when it is another shard's whose
 	// record this unit took over (loop_shard.go); empty when it is this unit's.
-	PartOf string `json:"partOf,omitempty"`
+	PartOf    string    `json:"partOf,omitempty"`
+	AppliedAt time.Time `json:"appliedAt,omitzero"`
 }
 
 func (m memberRecord) key() Key {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,6 +22,7 @@ type RecordedUnit struct {
 	Revision string // revision of the last completely applied render
 	Hash     string // content hash of that render
 	Members  []RecordedMember
+	Lineage  Lineage // what that render traces back to (records written before lineage have none)
 }
 
 // RecordedMember is one object a unit's record lists.
@@ -31,7 +33,8 @@ type RecordedMember struct {
 	Revision string // revision that produced that content
 	// Fields are tether's managedFields entry (FieldsV1 JSON) right after the
 	// apply: what DetectDrift measures drift against.
-	Fields json.RawMessage
+	Fields    json.RawMessage
+	AppliedAt time.Time // when tether applied this content
 }
 
 // GVK is the member's group, version and kind.
@@ -55,8 +58,11 @@ func (inv *Inventory) Records(ctx context.Context) ([]RecordedUnit, error) {
 	out := make([]RecordedUnit, 0, len(loaded.Records))
 	for _, rec := range loaded.Records {
 		u := RecordedUnit{Unit: rec.Unit, Kind: rec.Kind, Revision: rec.Revision, Hash: rec.Hash}
+		if rec.Lineage != nil {
+			u.Lineage = *rec.Lineage
+		}
 		for _, o := range rec.Objects {
-			u.Members = append(u.Members, RecordedMember{Key: o.key(), Version: o.Version, Hash: o.Hash, Revision: o.Revision, Fields: o.Fields})
+			u.Members = append(u.Members, RecordedMember{Key: o.key(), Version: o.Version, Hash: o.Hash, Revision: o.Revision, Fields: o.Fields, AppliedAt: o.AppliedAt})
 		}
 		out = append(out, u)
 	}

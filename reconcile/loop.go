@@ -60,6 +60,7 @@ type Loop struct {
 	ready   atomic.Bool
 	wake    chan struct{}
 	status  statusBoard
+	holds   holds // sync windows: what waits, and the timer at the next edge (loop_window.go)
 
 	firstPass     chan struct{} // closed when the first pass reached the report step
 	firstPassOnce sync.Once
@@ -170,12 +171,12 @@ type stalled struct{ error }
 
 func (s stalled) Unwrap() error { return s.error }
 
-// cycle runs one pass of fetch → render → apply → prune → save records →
+// cycle runs one pass of fetch → render → hold back → apply → prune → save records →
 // health → report, and returns how long to wait before the next one.
 func (l *Loop) cycle(ctx context.Context) time.Duration {
 	p := newPass()
 	var err error
-	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.saveRecords, l.dropSiblings, l.health, l.report} {
+	for _, s := range []step{l.fetch, l.render, l.holdBack, l.apply, l.prune, l.saveRecords, l.dropSiblings, l.health, l.report} {
 		var stop bool
 		if stop, err = s(ctx, p); stop || err != nil || ctx.Err() != nil {
 			break

@@ -93,9 +93,16 @@ func (l *Loop) prepare(p *pass, u *render.Unit) bool {
 	var prev unitState
 	l.state.update(u.Name, kind, func(s *unitState) {
 		s.drift, s.suspend = u.Drift, u.Suspend
+		if s.hash == u.Hash && s.lineage.Lineage == (render.Lineage{}) {
+			s.lineage.Lineage = u.Lineage // a record written before lineage: the same content has the same lineage
+		}
 		prev = *s
 	})
 	if u.Suspend {
+		return false
+	}
+	if p.held[u.Name] {
+		l.restoreHeld(p, u)
 		return false
 	}
 	return prev.hash != u.Hash || !l.complete(p, u)
@@ -166,13 +173,9 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	partOf := l.applySetID(unitKind(u), u.Name)
 	if !handover && m != nil && m.hash == d.hash {
 		if m.body == nil {
-			body, err := dr.stamp(m.revision, partOf)
-			if err != nil {
+			if err := l.restoreBody(u, dr, m, partOf); err != nil {
 				return false, err
 			}
-			restored := *m
-			restored.body = body
-			l.state.put(unitKind(u), &restored)
 		}
 		l.cfg.Metrics.objectUnchanged(d.key.Kind)
 		return false, nil
@@ -184,7 +187,7 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	if err != nil {
 		return false, err
 	}
-	next := &member{unit: u.Name, key: d.key, version: d.gvk.Version, body: body, hash: d.hash, revision: p.snap.Revision}
+	next := &member{unit: u.Name, key: d.key, version: d.gvk.Version, body: body, hash: d.hash, revision: p.snap.Revision, appliedAt: time.Now()}
 	if m != nil {
 		next.adopted = m.adopted
 	}
@@ -199,6 +202,19 @@ func (l *Loop) applyObject(ctx context.Context, p *pass, u *render.Unit, d *desi
 	p.wrote(u.Name, d.key)
 	l.cfg.Metrics.objectApplied(d.key.Kind)
 	return true, nil
+}
+
+// restoreBody gives a member read back from its record the object it was
+// applied as: this render of the same content, stamped as it was then.
+func (l *Loop) restoreBody(u *render.Unit, dr *draft, m *member, partOf string) error {
+	body, err := dr.stamp(m.revision, partOf)
+	if err != nil {
+		return err
+	}
+	restored := *m
+	restored.body = body
+	l.state.put(unitKind(u), &restored)
+	return nil
 }
 
 // handoverAllowed says whether u may take over an object the unit of m
@@ -280,9 +296,11 @@ func (l *Loop) unitApplied(p *pass, u *render.Unit) {
 			l.state.put(unitKind(u), &retired)
 		}
 	}
+	members := l.state.memberList(u.Name)
 	l.state.update(u.Name, unitKind(u), func(s *unitState) {
 		if s.hash != u.Hash {
 			p.touch(u.Name)
+			s.lineage = appliedLineage(s.lineage, u.Lineage, p.snap.Revision, p.snap.Commit, time.Now(), members)
 		}
 		s.hash, s.revision, s.lastError = u.Hash, p.snap.Revision, ""
 	})

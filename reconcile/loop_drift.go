@@ -96,7 +96,7 @@ func (l *Loop) checkDrift(ctx context.Context, key Key) checked {
 		return checked{}
 	}
 	ev := Event{Type: EventDrift, Time: seen, Revision: m.revision, Unit: m.unit, Object: &key, Drift: d}
-	if mode == render.DriftReport {
+	if mode == render.DriftReport || !l.holds.revertAllowed(m.unit) {
 		if l.fights.firstReport(key, fingerprint(d), seen) {
 			ev.Action = ActionReported
 			l.emit(ev)

@@ -19,7 +19,7 @@ func (l *Loop) fetch(ctx context.Context, p *pass) (bool, error) {
 	l.fetchRecovered(snap.Revision)
 	p.snap, p.newRev = snap, snap.Revision != l.revision
 	l.status.setRevision(snap.Revision)
-	return !changed && !l.retry && !p.newRev && !l.lost.any(), nil
+	return !changed && !l.retry && !p.newRev && !l.lost.any() && !l.windowDue(ctx, p), nil
 }
 
 // fetchFailed emits a fetch error once per distinct failure. A head refused by

@@ -87,6 +87,9 @@ func renderedModels(p *pass) int {
 func (l *Loop) planPrune(p *pass) prunePlan {
 	plan := prunePlan{deletes: map[string][]*member{}, released: map[string][]*member{}}
 	for _, name := range l.state.unitNames() {
+		if p.held[name] {
+			continue // pruning counts as a sync: a sync window holds it back
+		}
 		u, desired := p.desired[name]
 		_, rendered := p.rendered(name)
 		var stale []*member

@@ -70,11 +70,11 @@ func (l *Loop) saveRecord(ctx context.Context, p *pass, name string) error {
 
 // recordOf turns a unit's state into its inventory record.
 func recordOf(st unitState, members []*member) *record {
-	rec := &record{Unit: st.name, Kind: st.kind, Revision: st.revision, Hash: st.hash}
+	rec := &record{Unit: st.name, Kind: st.kind, Revision: st.revision, Hash: st.hash, Lineage: recordedLineage(st.lineage)}
 	for _, m := range members {
 		rec.Objects = append(rec.Objects, memberRecord{
 			Group: m.key.Group, Version: m.version, Kind: m.key.Kind, Namespace: m.key.Namespace, Name: m.key.Name,
-			Hash: m.hash, Revision: m.revision, Fields: m.owned, Adopted: m.adopted, PartOf: m.partOf,
+			Hash: m.hash, Revision: m.revision, Fields: m.owned, Adopted: m.adopted, PartOf: m.partOf, AppliedAt: m.appliedAt,
 		})
 	}
 	return rec
@@ -128,12 +128,16 @@ func (l *Loop) restoreUnit(rec *record) error {
 		if _, err := parseFields(&metav1.FieldsV1{Raw: o.Fields}); err != nil {
 			return fmt.Errorf("record of %s %s: %s: %w", rec.Kind, rec.Unit, o.key(), err)
 		}
-		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, adopted: o.Adopted, partOf: o.PartOf}
+		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, adopted: o.Adopted,
+			partOf: o.PartOf, appliedAt: o.AppliedAt}
 		m.setOwned(o.Fields)
 		members = append(members, m)
 	}
 	l.state.update(rec.Unit, rec.Kind, func(s *unitState) {
 		s.hash, s.revision, s.recordVersion, s.recordUID = rec.Hash, rec.Revision, rec.version, rec.uid
+		if rec.Lineage != nil {
+			s.lineage = *rec.Lineage
+		}
 	})
 	for _, m := range members {
 		l.state.put(rec.Kind, m)

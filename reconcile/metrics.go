@@ -21,6 +21,7 @@ type Metrics struct {
 	revertLatency     prometheus.Histogram
 	apiRequests       *prometheus.CounterVec
 	recordsIgnored    *prometheus.GaugeVec
+	syncBlockedUnits  *prometheus.GaugeVec
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: unregistered).
@@ -46,10 +47,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Requests tether sent to the API server, by verb."}, []string{"verb"}),
 		recordsIgnored: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tether_inventory_records_ignored",
 			Help: "Inventory records left alone at start: of other instances (foreign) or unreadable (invalid)."}, []string{"reason"}),
+		syncBlockedUnits: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tether_sync_blocked",
+			Help: "1 while a sync window holds a model's (or bundle's) new revision back."}, []string{"model"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.reconcileDuration, m.objects, m.pruneBlockedTotal, m.unitStates, m.revisionInfo,
-			m.events, m.driftEvents, m.revertLatency, m.apiRequests, m.recordsIgnored)
+			m.events, m.driftEvents, m.revertLatency, m.apiRequests, m.recordsIgnored, m.syncBlockedUnits)
 	}
 	return m
 }
@@ -85,6 +88,14 @@ func (m *Metrics) observeEvent(ev Event) {
 func (m *Metrics) records(foreign, invalid int) {
 	m.recordsIgnored.WithLabelValues("foreign").Set(float64(foreign))
 	m.recordsIgnored.WithLabelValues("invalid").Set(float64(invalid))
+}
+
+func (m *Metrics) syncBlocked(unit string, held bool) {
+	v := 0.0
+	if held {
+		v = 1
+	}
+	m.syncBlockedUnits.WithLabelValues(unit).Set(v)
 }
 
 func (m *Metrics) observeRevert(d time.Duration) { m.revertLatency.Observe(d.Seconds()) }

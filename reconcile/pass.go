@@ -25,6 +25,8 @@ type pass struct {
 	objects  map[string][]desired    // encoded objects of each valid unit, by name
 	reported bool                    // the pass got through every step
 	saved    bool                    // the records step ran
+	held     map[string]bool         // units a sync window holds back: neither applied nor pruned
+	requests map[string]string       // sync requests by record name, read once (sync_request.go)
 
 	mu      sync.Mutex
 	failed  map[string]bool // units that failed to apply, prune or save
@@ -36,7 +38,7 @@ type pass struct {
 
 func newPass() *pass {
 	return &pass{start: time.Now(), failed: map[string]bool{}, dirty: map[string]bool{}, written: map[string][]Key{},
-		handed: map[string][]string{}, fenced: map[string]bool{}}
+		handed: map[string][]string{}, fenced: map[string]bool{}, held: map[string]bool{}}
 }
 
 // compact keeps a rendered revision for the rest of the pass with each unit's
@@ -108,6 +110,15 @@ func (p *pass) rendered(name string) (*render.Unit, bool) {
 		return nil, false
 	}
 	return &p.res.Units[i], true
+}
+
+// unitHash is the content hash of a valid unit in this pass; "" for a unit
+// that did not render (or left Git).
+func (p *pass) unitHash(name string) string {
+	if u, ok := p.desired[name]; ok {
+		return u.Hash
+	}
+	return ""
 }
 
 func (p *pass) fail(unit string) {

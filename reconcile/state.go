@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,7 +37,8 @@ type member struct {
 	adopted bool
 	// partOf is the ApplySet label the object carries when it is not its
 	// unit's: taken over from another shard's record and not applied since.
-	partOf string
+	partOf    string
+	appliedAt time.Time // when the apply step last wrote this content (reverts do not count)
 }
 
 // setOwned records tether's managedFields entry, re-encoded the way the watch
@@ -87,6 +89,7 @@ type unitState struct {
 	recordVersion string    // resourceVersion of its record as last read or written (for compare-and-set)
 	recordUID     types.UID // of its record, for the Kubernetes Events recorded on it
 
+	lineage   Lineage // of the last completely applied render
 	health    Health
 	lastError string
 	lastDrift *Event

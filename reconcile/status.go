@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -55,17 +56,26 @@ type Status struct {
 
 // UnitStatus is one unit in /status.
 type UnitStatus struct {
-	Name            string       `json:"name"`
-	Kind            string       `json:"kind"`
-	State           Health       `json:"state"`
-	LastApplied     string       `json:"lastAppliedRevision,omitempty"`
-	LastError       string       `json:"lastError,omitempty"`
-	LastDrift       *DriftStatus `json:"lastDrift,omitempty"`
-	LastFight       *DriftStatus `json:"lastFight,omitempty"`
-	Objects         []string     `json:"objects"`
-	DriftMode       string       `json:"drift,omitempty"`
-	Suspended       bool         `json:"suspended,omitempty"`
-	ObjectsRetained int          `json:"retainedObjects,omitempty"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	State Health `json:"state"` // the health, or SyncBlocked while a sync window holds a new revision back
+	// Health is the rollup of the objects' health, also while SyncBlocked.
+	Health          Health             `json:"health,omitempty"`
+	SyncBlocked     *SyncBlockedStatus `json:"syncBlocked,omitempty"`
+	LastApplied     string             `json:"lastAppliedRevision,omitempty"`
+	LastError       string             `json:"lastError,omitempty"`
+	LastDrift       *DriftStatus       `json:"lastDrift,omitempty"`
+	LastFight       *DriftStatus       `json:"lastFight,omitempty"`
+	Objects         []string           `json:"objects"`
+	DriftMode       string             `json:"drift,omitempty"`
+	Suspended       bool               `json:"suspended,omitempty"`
+	ObjectsRetained int                `json:"retainedObjects,omitempty"`
+	// Lineage: the commit, image, modelURI, dataset and training run (with
+	// its outcome) of the content last applied, and when it was applied.
+	Lineage *LineageStatus `json:"lineage,omitempty"`
+	// ObjectLineage lists Objects with the revision of each one's content,
+	// that revision's commit and when it was applied.
+	ObjectLineage []ObjectStatus `json:"objectLineage,omitempty"`
 }
 
 // DriftStatus is the last drift of a unit.
@@ -98,16 +108,23 @@ func (l *Loop) Status() Status {
 
 func (l *Loop) unitStatus(name string) UnitStatus {
 	st, _ := l.state.unit(name)
-	us := UnitStatus{Name: name, Kind: st.kind, State: st.health, LastApplied: st.revision, LastError: st.lastError,
+	us := UnitStatus{Name: name, Kind: st.kind, State: st.health, Health: st.health, LastApplied: st.revision, LastError: st.lastError,
 		DriftMode: st.drift, Suspended: st.suspend, Objects: []string{}}
-	for _, m := range l.state.memberList(name) {
+	if h, ok := l.holds.held(name); ok {
+		us.State, us.SyncBlocked = StateSyncBlocked, h.status()
+	}
+	members := l.state.memberList(name)
+	var applied []*member // retired members wait for pruning (or keepRuns); after a restart, for the first render
+	for _, m := range members {
 		if m.body == nil {
 			us.ObjectsRetained++
 			continue
 		}
 		us.Objects = append(us.Objects, m.key.String())
+		applied = append(applied, m)
 	}
 	us.LastDrift, us.LastFight = driftStatus(st.lastDrift), driftStatus(st.lastFight)
+	us.Lineage, us.ObjectLineage = l.lineageStatus(st, members), objectStatuses(st.lineage, applied)
 	return us
 }
 
@@ -126,10 +143,25 @@ func driftStatus(ev *Event) *DriftStatus {
 
 // StatusHandler serves Status as JSON.
 func (l *Loop) StatusHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(l.Status())
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, l.Status()) })
+}
+
+// ModelStatusHandler serves one unit's status, lineage included, for GET
+// /status/models/{name}; an unknown name is 404.
+func (l *Loop) ModelStatusHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if _, ok := l.state.unit(name); !ok {
+			http.Error(w, fmt.Sprintf("no model or bundle named %q", name), http.StatusNotFound)
+			return
+		}
+		writeJSON(w, l.unitStatus(name))
 	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }

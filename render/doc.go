@@ -39,11 +39,16 @@
 // labelled tether.dev/shard (or, hashed, whose name hashes to the shard), the
 // unsharded instance taking the unlabelled models and the bundles.
 //
+// Sync windows (windows.go) are pure functions of the settings and an instant:
+// whether a model may sync, whether its drift is reverted, and when that next
+// changes, in the window's time zone with daylight saving time handled as
+// cron(8) does. Unit.Lineage says what a model's objects trace back to.
+//
 // render knows nothing of Git or the cluster, and never logs: warnings are
 // returned in Unit.Warnings.
 //
 //	res, err := render.Repository(dir, render.Options{DefaultNamespace: "ml"})
 //	for _, u := range res.Units { if u.Err != nil { ...; continue }; apply(u.Objects) }
-//	if !res.Settings.SyncAllowed(u.Name, time.Now()) { ... }
+//	if v := res.Settings.WindowsFor(u.Name).Verdict(time.Now()); !v.Sync { ... }
 //	inc := render.NewIncremental(opts); res, err = inc.Render(snap.Dir, snap, keep)
 package render

@@ -66,6 +66,7 @@ func FuzzDecodeModel(f *testing.F) {
 func FuzzDecodeSettings(f *testing.F) {
 	addSeeds(f, "testdata/*/tether.yaml")
 	f.Add([]byte("syncWindows: [{kind: allow, schedule: \"CRON_TZ=Asia/Tokyo 0 9 * * 1-5\", duration: 8h, models: [\"a*\"]}]\n"))
+	f.Add([]byte("syncWindows: [{kind: deny, schedule: \"30 2 * * *\", timeZone: Europe/Berlin, duration: 1h, manualSync: true}]\n"))
 	f.Add([]byte("bundles: [a/b, ../c, /d, a//b]\nrequireDigest: true\n"))
 	f.Add([]byte("# only comments\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -80,13 +81,14 @@ func FuzzDecodeSettings(f *testing.F) {
 		}
 		at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 		for _, w := range s.SyncWindows {
-			if _, err := parseWindowSchedule(w.Schedule); err != nil || w.Duration <= 0 {
+			if _, err := parseWindowSchedule(w.Schedule, w.TimeZone); err != nil || w.Duration <= 0 {
 				t.Fatalf("a valid window does not parse: %+v: %v", w, err)
 			}
 			w.Active(at)
 		}
 		s.SyncAllowed("m", at)
 		s.RevertAllowed("m", at)
+		s.WindowsFor("m").NextSync(at)
 		if opts := s.Resolve(Options{RequireDigest: true}); !opts.RequireDigest {
 			t.Fatal("settings turned requireDigest off")
 		}

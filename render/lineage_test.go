@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tether-ml/tether/render"
 )
 
@@ -72,5 +74,51 @@ func TestTrainingRunAnnotation(t *testing.T) {
 	}
 	if runs["training changed"] == first || runs["overlay renames the Job"] == first {
 		t.Errorf("a changed training spec or image must name a new run: %v", runs)
+	}
+}
+
+// TestLineage: a model's unit names the image its objects run (after an
+// overlay's images), its digest when pinned, modelURI, dataset and training run.
+func TestLineage(t *testing.T) {
+	const (
+		img      = "registry.example.com/m" + digest
+		training = "  modelURI: s3://models/m/v7\n  training:\n    command: [train]\n    dataset: s3://data/m/2026-11\n"
+	)
+	tests := []struct {
+		name  string
+		spec  string
+		files map[string]string
+		want  render.Lineage
+	}{
+		{"serving only", validSpec, nil, render.Lineage{Image: img, ImageDigest: digest[1:]}},
+		{"training and serving", with("  serving:", training+"  serving:"), nil,
+			render.Lineage{Image: img, ImageDigest: digest[1:], ModelURI: "s3://models/m/v7", Dataset: "s3://data/m/2026-11", TrainingRun: "job", TrainingRunKind: "Job"}},
+		{"scheduled training only", strings.Replace(with("  serving:\n    port: 8080\n", training+"    schedule: \"0 3 * * *\"\n"), "m"+digest, "m:v2", 1), nil,
+			render.Lineage{Image: "registry.example.com/m:v2", ModelURI: "s3://models/m/v7", Dataset: "s3://data/m/2026-11", TrainingRun: "m-train", TrainingRunKind: "CronJob"}},
+		{"overlay changes the image", validSpec, map[string]string{"models/m/kustomization.yaml": "images: [{name: registry.example.com/m, newName: mirror.example.com/m}]\n"},
+			render.Lineage{Image: "mirror.example.com/m" + digest, ImageDigest: digest[1:]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeModel(t, dir, "m", tt.spec)
+			writeTree(t, dir, tt.files)
+			res, err := render.Repository(dir, render.Options{DefaultNamespace: "ml"})
+			if err != nil || res.Units[0].Err != nil {
+				t.Fatal(err, res.Units[0].Err)
+			}
+			u := res.Units[0]
+			want := tt.want
+			if want.TrainingRun == "job" {
+				for _, o := range u.Objects {
+					if o.GetKind() == "Job" {
+						want.TrainingRun = o.GetName()
+					}
+				}
+			}
+			if diff := cmp.Diff(want, u.Lineage); diff != "" {
+				t.Errorf("lineage (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -58,7 +58,7 @@ func loadModel(dir, folder string, opts Options) (u Unit, deps []string) {
 		return u, nil
 	}
 	stampModelObjects(objs, m)
-	u.Objects, u.Hash = objs, ObjectsHash(objs)
+	u.Objects, u.Hash, u.Lineage = objs, ObjectsHash(objs), lineageOf(m, objs)
 	return u, deps
 }
 

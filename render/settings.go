@@ -48,10 +48,12 @@ type Preview struct {
 // Duration after each time Schedule fires.
 type SyncWindow struct {
 	Kind        string        // WindowAllow or WindowDeny
-	Schedule    string        // 5-field cron, UTC unless prefixed with CRON_TZ=<zone>
-	Duration    time.Duration // how long the window stays open after each start
-	Models      []string      // path.Match globs of model names; empty means every model
+	Schedule    string        // 5-field cron, UTC unless TimeZone is set or it is prefixed with CRON_TZ=<zone>
+	TimeZone    string        // IANA zone Schedule is read in; daylight saving time is handled
+	Duration    time.Duration // how long the window stays open after each start (elapsed time)
+	Models      []string      // path.Match globs of model and bundle names; empty means every one
 	RevertDrift bool          // keep reverting drift while this window blocks syncs (default true)
+	ManualSync  bool          // a sync requested by hand goes through while this window blocks syncs
 }
 
 // Sync window kinds.
@@ -92,9 +94,11 @@ type settingsFile struct {
 type syncWindowFile struct {
 	Kind        string   `yaml:"kind"`
 	Schedule    string   `yaml:"schedule"`
+	TimeZone    string   `yaml:"timeZone"`
 	Duration    string   `yaml:"duration"`
 	Models      []string `yaml:"models"`
 	RevertDrift *bool    `yaml:"revertDrift"`
+	ManualSync  bool     `yaml:"manualSync"`
 }
 
 // LoadSettings reads and validates dir/tether.yaml. A missing file yields zero
@@ -179,22 +183,12 @@ func (v *validator) preview(p Preview) {
 func syncWindowField(i int) string { return "syncWindows[" + strconv.Itoa(i) + "]" }
 
 func (v *validator) syncWindow(field string, w *syncWindowFile) SyncWindow {
-	out := SyncWindow{Kind: w.Kind, Schedule: w.Schedule, Models: w.Models, RevertDrift: w.RevertDrift == nil || *w.RevertDrift}
+	out := SyncWindow{Kind: w.Kind, Schedule: w.Schedule, TimeZone: w.TimeZone, Models: w.Models,
+		RevertDrift: w.RevertDrift == nil || *w.RevertDrift, ManualSync: w.ManualSync}
 	if w.Kind != WindowAllow && w.Kind != WindowDeny {
 		v.fail(field+".kind", "%q is not a window kind; expected %q or %q", w.Kind, WindowDeny, WindowAllow)
 	}
-	if w.Schedule == "" {
-		v.fail(field+".schedule", "is required; expected a 5-field cron expression such as \"0 9 * * 1-5\"")
-	} else {
-		_, expr := splitCronTZ(w.Schedule)
-		if sched, err := parseWindowSchedule(w.Schedule); err != nil {
-			v.fail(field+".schedule", "%q is not a valid schedule (%v)", w.Schedule, err)
-		} else if len(strings.Fields(expr)) != 5 {
-			v.fail(field+".schedule", "%q is not a 5-field cron expression; expected minute hour day-of-month month day-of-week", w.Schedule)
-		} else if neverFires(sched) {
-			v.fail(field+".schedule", "%q never fires (no such date, e.g. February 30); expected a schedule that opens the window", w.Schedule)
-		}
-	}
+	v.windowSchedule(field, w)
 	d, err := time.ParseDuration(w.Duration)
 	switch {
 	case w.Duration == "":
@@ -209,6 +203,38 @@ func (v *validator) syncWindow(field string, w *syncWindowFile) SyncWindow {
 		}
 	}
 	return out
+}
+
+// windowSchedule checks a window's schedule and time zone.
+func (v *validator) windowSchedule(field string, w *syncWindowFile) {
+	if w.TimeZone != "" {
+		if _, err := time.LoadLocation(w.TimeZone); err != nil || w.TimeZone == "Local" {
+			v.fail(field+".timeZone", "%q is not an IANA time zone; expected e.g. \"Europe/Berlin\" or \"UTC\"", w.TimeZone)
+			return
+		}
+	}
+	if w.Schedule == "" {
+		v.fail(field+".schedule", "is required; expected a 5-field cron expression such as \"0 9 * * 1-5\"")
+		return
+	}
+	zone, expr := splitCronTZ(w.Schedule)
+	switch _, err := parseWindowSchedule(w.Schedule, w.TimeZone); {
+	case zone != "" && w.TimeZone != "":
+		v.fail(field+".schedule", "%q has a CRON_TZ= prefix and the window sets timeZone %q; use only timeZone", w.Schedule, w.TimeZone)
+	case err != nil:
+		v.fail(field+".schedule", "%q is not a valid schedule (%v)", w.Schedule, err)
+	case len(strings.Fields(expr)) != 5:
+		v.fail(field+".schedule", "%q is not a 5-field cron expression; expected minute hour day-of-month month day-of-week", w.Schedule)
+	case windowNeverOpens(w.Schedule, w.TimeZone):
+		v.fail(field+".schedule", "%q never fires (no such date, e.g. February 30); expected a schedule that opens the window", w.Schedule)
+	}
+}
+
+// windowNeverOpens reports whether a valid window schedule names no date
+// that exists (issue 11: found by the fault suite).
+func windowNeverOpens(schedule, zone string) bool {
+	s, err := parseWindowSchedule(schedule, zone)
+	return err == nil && s.next(time.Now()).IsZero()
 }
 
 // bundles checks bundle paths: clean, relative, inside the repository, unique,

@@ -30,7 +30,7 @@ syncWindows:
     duration: 62h
     models: ["fraud-*"]
     revertDrift: false
-  - {kind: allow, schedule: "0 9 * * 1-5", duration: 8h}
+  - {kind: allow, schedule: "0 9 * * 1-5", timeZone: America/New_York, duration: 8h, manualSync: true}
 preview:
   training: true
   maxGPUs: 2
@@ -46,7 +46,7 @@ bundles: [bundles/platform, infra/crds]
 		DefaultNamespace: "ml", RequireDigest: true, Drift: render.DriftReport,
 		SyncWindows: []render.SyncWindow{
 			{Kind: render.WindowDeny, Schedule: "CRON_TZ=Europe/Berlin 0 18 * * 5", Duration: 62 * time.Hour, Models: []string{"fraud-*"}, RevertDrift: false},
-			{Kind: render.WindowAllow, Schedule: "0 9 * * 1-5", Duration: 8 * time.Hour, RevertDrift: true},
+			{Kind: render.WindowAllow, Schedule: "0 9 * * 1-5", TimeZone: "America/New_York", Duration: 8 * time.Hour, RevertDrift: true, ManualSync: true},
 		},
 		Preview: render.Preview{Training: true, MaxGPUs: 2,
 			Quota: map[string]string{"requests.cpu": "4", "pods": "20", "count/deployments.apps": "10"}},
@@ -90,6 +90,11 @@ func TestSettingsErrors(t *testing.T) {
 		{"window zone", window(`{kind: deny, schedule: "CRON_TZ=Mars/Olympus 0 9 * * *", duration: 1h}`), []string{`syncWindows[0].schedule: "CRON_TZ=Mars/Olympus 0 9 * * *" is not a valid schedule`}},
 		{"window zone without expression", window(`{kind: deny, schedule: "CRON_TZ=00", duration: 1h}`), []string{`syncWindows[0].schedule: "CRON_TZ=00" is not a valid schedule (unknown time zone "00" or no expression after it)`}},
 		{"window zone only", window(`{kind: deny, schedule: "CRON_TZ=UTC", duration: 1h}`), []string{`is not a valid schedule`}},
+		{"window time zone", window(`{kind: deny, schedule: "0 9 * * *", timeZone: Mars/Olympus, duration: 1h}`), []string{`tether.yaml:2: syncWindows[0].timeZone: "Mars/Olympus" is not an IANA time zone; expected e.g. "Europe/Berlin"`}},
+		{"window local time zone", window(`{kind: deny, schedule: "0 9 * * *", timeZone: Local, duration: 1h}`), []string{`syncWindows[0].timeZone: "Local" is not an IANA time zone`}},
+		{"window time zone twice", window(`{kind: deny, schedule: "CRON_TZ=UTC 0 9 * * *", timeZone: Europe/Berlin, duration: 1h}`),
+			[]string{`syncWindows[0].schedule: "CRON_TZ=UTC 0 9 * * *" has a CRON_TZ= prefix and the window sets timeZone "Europe/Berlin"; use only timeZone`}},
+		{"window manualSync", window(`{kind: deny, schedule: "0 9 * * *", duration: 1h, manualSync: sometimes}`), []string{`syncWindows[0].manualSync: "sometimes" is a string; expected true or false`}},
 		{"window duration", window(`{kind: deny, schedule: "0 9 * * *", duration: 1d}`), []string{`syncWindows[0].duration: "1d" is not a positive duration`}},
 		{"window without fields", window(`{kind: deny}`), []string{"syncWindows[0].schedule: is required", "syncWindows[0].duration: is required"}},
 		{"window glob", window(`{kind: deny, schedule: "0 9 * * *", duration: 1h, models: ["[a-"]}`), []string{`syncWindows[0].models[0]: "[a-" is not a valid glob`}},

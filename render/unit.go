@@ -24,6 +24,7 @@ type Unit struct {
 	Objects   []*unstructured.Unstructured
 	Hash      string   // content hash over Objects
 	Warnings  []string // problems that do not stop the unit, e.g. unpinned images
+	Lineage   Lineage  // what a model's objects trace back to; zero for a bundle
 	Err       error    // Errors when the spec is invalid
 	// Reused: the unit's inputs did not change since Incremental last
 	// rendered it; it is that render, without its Objects.

@@ -44,6 +44,14 @@ type Snapshot struct {
 	// everything as changed.
 	Changed []string
 	tree    *treeIndex // see TreeHash
+	Commit  Commit     // who made the revision and when, for lineage
+}
+
+// Commit describes a revision's commit.
+type Commit struct {
+	Author  string    // "Name <email>"
+	Time    time.Time // author time
+	Subject string    // first line of the message
 }
 
 // Repo tracks one ref of one repository: a bare clone under WorkDir/git and
@@ -126,13 +134,34 @@ func (r *Repo) Sync(ctx context.Context) (Snapshot, bool, error) {
 		r.last = Snapshot{} // the tree directory is half written
 		return r.last, false, r.fail("checkout", err, acc)
 	}
-	r.last = Snapshot{Revision: head.String(), Dir: r.wt.snapshotDir(r.path)}
+	r.last = Snapshot{Revision: head.String(), Dir: r.wt.snapshotDir(r.path), Commit: commitOf(r.repo, head)}
 	if root, err := treeOf(r.repo, head); err == nil {
 		r.last.tree = newTreeIndex(r.repo.Storer, root, r.path)
 	}
 	snap := r.last
 	snap.Changed = changed
 	return snap, true, nil
+}
+
+// commitOf describes commit head; zero when it cannot be read (accept read
+// it a moment ago).
+func commitOf(repo *git.Repository, head plumbing.Hash) Commit {
+	c, err := repo.CommitObject(head)
+	if err != nil {
+		return Commit{}
+	}
+	subject, _, _ := strings.Cut(strings.TrimSpace(c.Message), "\n")
+	return Commit{Author: c.Author.Name + " <" + c.Author.Email + ">", Time: c.Author.When, Subject: subject}
+}
+
+// fail wraps err with its step and kind; a VerificationError passes as is.
+func (r *Repo) fail(op string, err error, acc access) error {
+	var ve *VerificationError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	msg := scrubber(r.url, acc.secrets...).Replace(err.Error())
+	return &Error{Op: op, URL: r.URL(), Kind: classify(err), Err: err, msg: msg}
 }
 
 // remoteHead asks the remote for the tracked commit: one round trip, no

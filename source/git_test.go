@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tether-ml/tether/e2e/gitrepo"
 	"github.com/tether-ml/tether/source"
@@ -43,6 +44,9 @@ func TestSyncFollowsTheBranch(t *testing.T) {
 				t.Fatalf("after commit: rev=%s changed=%v err=%v, want %s", snap.Revision, changed, err, second)
 			}
 			assertFile(t, snap.Dir, "models/a/model.yaml", "v2")
+			if c := snap.Commit; c.Author != "tether-test <test@tether.dev>" || c.Subject != "test change" || time.Since(c.Time) > time.Hour {
+				t.Errorf("commit = %+v, want tether-test's \"test change\" of a moment ago", c)
+			}
 			remote.Commit(map[string]string{"models/a/model.yaml": "v1"}) // leave the remote as the next case expects
 			first = remote.Head()
 		})

@@ -61,6 +61,8 @@ func eventMessage(ev reconcile.Event) (string, slog.Level) {
 		return "drift fight", slog.LevelWarn
 	case reconcile.EventPruneBlocked:
 		return "prune blocked", slog.LevelWarn
+	case reconcile.EventSyncHeld:
+		return "sync held", slog.LevelInfo
 	case reconcile.EventPruneFailed:
 		return "prune failed", slog.LevelError
 	case reconcile.EventPruneSkipped:

@@ -22,6 +22,7 @@ var commands = []func() *cobra.Command{
 	newValidateCommand,
 	newAdmissionPolicyCommand,
 	newPlanCommand,
+	newStatusCommand,
 	newVersionCommand,
 }
 

@@ -25,7 +25,7 @@ func (n *notifyFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&n.slackURLFile, "slack-webhook-url-file", "", "`FILE` holding a Slack incoming-webhook URL (a mounted Secret; never logged; re-read when it changes)")
 	fs.StringVar(&n.webhookURLFile, "webhook-url-file", "", "`FILE` holding the URL of a generic webhook that receives the same events as JSON")
 	fs.StringVar(&n.cluster, "cluster-name", "", "name of this cluster in every message")
-	fs.StringVar(&n.on, "notify-on", strings.Join(notify.Categories, ","), "events to post: a comma-separated list of drift, failure (sync failures, invalid models, failed fetches, unverified commits), prune (blocked mass deletions) and preview (preview environments created, deleted or left out)")
+	fs.StringVar(&n.on, "notify-on", strings.Join(notify.Categories, ","), "events to post: a comma-separated list of drift, failure (sync failures, invalid models, failed fetches, unverified commits), prune (blocked mass deletions), preview (preview environments created, deleted or left out) and held (revisions a sync window holds back)")
 	fs.BoolVar(&n.success, "notify-success", false, "also post a summary of each applied revision")
 	fs.StringVar(&n.digestSchedule, "digest-schedule", "", `5-field cron schedule (robfig/cron: CRON_TZ= and @daily work) of a digest of drift per model and the most changed objects, e.g. "0 9 * * 1-5" (default: no digest)`)
 	fs.DurationVar(&n.batchWindow, "notify-batch-window", 5*time.Second, "longest time events are collected into one message")

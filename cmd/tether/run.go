@@ -349,6 +349,7 @@ func serve(ln net.Listener, e endpoints, log *slog.Logger) *http.Server {
 		mux.Handle("POST /hooks/git", hook)
 	}
 	mux.Handle("GET /status", status)
+	mux.Handle("GET /status/models/{name}", e.loop.ModelStatusHandler())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {

@@ -18,6 +18,7 @@ const (
 	kindFetchFailed  = "fetch failure"
 	kindUnverified   = "unverified commit"
 	kindPruneBlocked = "prune blocked"
+	kindHeld         = "revision held"
 	kindApplied      = "revision applied"
 	kindDigest       = "drift digest"
 )
@@ -150,6 +151,20 @@ func pruneItem(ev reconcile.Event) item {
 	text += "\nTo let it through: set `allowMassPrune: true` in `tether.yaml` in the commit that makes this change, or raise `--max-prune`."
 	return item{sev: sevBlocked, kind: kindPruneBlocked, text: text,
 		line: fmt.Sprintf("prune blocked at revision %s: %d deletions held back; set allowMassPrune: true or raise --max-prune", ev.Revision, ev.Count)}
+}
+
+// heldItem reports a revision a sync window holds back, once per model and
+// revision: which windows, when it is applied, and how to sync it now.
+func heldItem(ev reconcile.Event) item {
+	head := fmt.Sprintf(":hourglass_flowing_sand: *Sync held* for model %s: revision %s waits for a sync window; its objects stay as last applied and drift is still reverted unless the window says `revertDrift: false`",
+		code(ev.Unit), code(shortRev(ev.Revision)))
+	text := head
+	if ev.Message != "" {
+		text += "\n" + escape(truncate(ev.Message, maxError))
+	}
+	text += "\nTo apply it sooner: remove or change the window in `tether.yaml` (that commit is adopted at once)."
+	return item{sev: sevBlocked, kind: kindHeld, text: text,
+		line: fmt.Sprintf("sync held for model %s at revision %s: %s", ev.Unit, ev.Revision, escape(truncate(ev.Message, 300)))}
 }
 
 // appliedItem summarises one revision's applied models.

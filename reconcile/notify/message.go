@@ -105,6 +105,8 @@ func itemOf(ev reconcile.Event) (item, bool) {
 		return pruneItem(ev), true
 	case reconcile.EventPreviewCreated, reconcile.EventPreviewDeleted, reconcile.EventPreviewCapped:
 		return previewItem(ev), true
+	case reconcile.EventSyncHeld:
+		return heldItem(ev), true
 	}
 	return item{}, false
 }

@@ -19,10 +19,11 @@ const (
 	CategoryFailure = "failure" // SyncFailed, ModelInvalid, FetchFailed, VerificationFailed
 	CategoryPrune   = "prune"   // PruneBlocked
 	CategoryPreview = "preview" // PreviewCreated, PreviewDeleted, PreviewCapped
+	CategoryHeld    = "held"    // SyncHeld: a sync window holds a revision back
 )
 
 // Categories are the valid --notify-on values, all on by default.
-var Categories = []string{CategoryDrift, CategoryFailure, CategoryPrune, CategoryPreview}
+var Categories = []string{CategoryDrift, CategoryFailure, CategoryPrune, CategoryPreview, CategoryHeld}
 
 // Options configure a Pipeline.
 type Options struct {
@@ -130,6 +131,8 @@ func (p *Pipeline) wanted(ev reconcile.Event) bool {
 		return p.on[CategoryFailure]
 	case reconcile.EventPruneBlocked:
 		return p.on[CategoryPrune]
+	case reconcile.EventSyncHeld:
+		return p.on[CategoryHeld]
 	case reconcile.EventApplied:
 		return p.success
 	}
@@ -156,7 +159,8 @@ func (p *Pipeline) offerDigest(d *DriftDigest) {
 }
 
 // dedup lets a failure through once per model, revision and error: the loop
-// retries a failed sync every interval, people need to hear it once.
+// retries a failed sync every interval, people need to hear it once. A held
+// revision is told once per model and revision.
 type dedup struct {
 	mu   sync.Mutex
 	seen map[dedupKey]string // last revision and message reported
@@ -170,11 +174,14 @@ type dedupKey struct {
 func (d *dedup) first(ev reconcile.Event) bool {
 	switch ev.Type {
 	case reconcile.EventSyncFailed, reconcile.EventModelInvalid, reconcile.EventFetchFailed,
-		reconcile.EventVerificationFailed, reconcile.EventPruneBlocked:
+		reconcile.EventVerificationFailed, reconcile.EventPruneBlocked, reconcile.EventSyncHeld:
 	default:
 		return true
 	}
 	k, v := dedupKey{ev.Type, ev.Unit}, ev.Revision+"\x00"+ev.Message
+	if ev.Type == reconcile.EventSyncHeld {
+		v = ev.Revision
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.seen[k] == v {

@@ -25,6 +25,9 @@ func TestPipelineFilters(t *testing.T) {
 		{Type: reconcile.EventPruneBlocked, Revision: "r1", Count: 30},
 		{Type: reconcile.EventApplied, Revision: "r1", Unit: "a"},
 		{Type: reconcile.EventPruned, Revision: "r1", Count: 2},
+		{Type: reconcile.EventSyncHeld, Revision: "r1", Unit: "a", Message: "opens at 06:00"},
+		{Type: reconcile.EventSyncHeld, Revision: "r1", Unit: "a", Message: "opens at 07:00"},
+		{Type: reconcile.EventSyncHeld, Revision: "r2", Unit: "a", Message: "opens at 07:00"},
 	}
 	tests := []struct {
 		name    string
@@ -32,8 +35,9 @@ func TestPipelineFilters(t *testing.T) {
 		success bool
 		want    []string
 	}{
-		{"defaults: drift, failures once per revision and error, prune", nil, false, []string{
-			"Drift:r1:", "SyncFailed:r1:boom", "SyncFailed:r1:bang", "SyncFailed:r2:bang", "ModelInvalid:r1:bad", "PruneBlocked:r1:"}},
+		{"defaults: drift, failures once per revision and error, prune, held once per revision", nil, false, []string{
+			"Drift:r1:", "SyncFailed:r1:boom", "SyncFailed:r1:bang", "SyncFailed:r2:bang", "ModelInvalid:r1:bad", "PruneBlocked:r1:",
+			"SyncHeld:r1:opens at 06:00", "SyncHeld:r2:opens at 07:00"}},
 		{"drift only", []string{"drift"}, false, []string{"Drift:r1:"}},
 		{"prune and success", []string{"prune"}, true, []string{"PruneBlocked:r1:", "Applied:r1:"}},
 	}

@@ -117,6 +117,7 @@ func (m *Manager) renderer(p *preview, t render.PreviewTarget) reconcile.Rendere
 			return nil, err
 		}
 		m.rendered(p, namespaces)
+		res.Settings.SyncWindows = nil // the tracked branch's sync windows guard it, not its previews
 		return res, nil
 	}
 }
