@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -209,108 +207,6 @@ func loadRESTConfig(command, kubeconfig string) (*rest.Config, error) {
 		return nil, usagef("%s: --kubeconfig %s: %v", command, kubeconfig, err)
 	}
 	return cfg, nil
-}
-
-// runDaemon wires source, render and reconcile and runs the loop until ctx ends.
-func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
-	schedule, interval, err := parseInterval(f.interval)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		return err
-	}
-	if err := setMemoryLimit(f.memoryLimit); err != nil {
-		return err
-	}
-	cfg, err := restConfig("run", f.kubeconfig, f.kubeQPS, f.kubeBurst)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return usagef("run: --listen %s: %v", f.listen, err)
-	}
-	defer ln.Close()
-	identity := f.ha.identity(ln.Addr().String())
-	cfg.UserAgent = userAgent(identity)
-	workDir, cleanup, err := workDirectory(f.workDir)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	repo, err := newSource(f, workDir, log)
-	if err != nil {
-		return err
-	}
-	maxPrune, err := reconcile.ParsePruneLimit(f.maxPrune)
-	if err != nil {
-		return usagef("run: --max-prune %v", err)
-	}
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := reconcile.NewMetrics(registry)
-	// The notifications outlive ctx: the events of the last writes, made after
-	// SIGTERM, still go out before the process ends.
-	notifier, stopNotify, err := startNotify(context.WithoutCancel(ctx), &f.notify, log, registry)
-	if err != nil {
-		return err
-	}
-	defer stopNotify()
-	cfg.Wrap(metrics.CountRequests)
-	applier, err := reconcile.NewApplier(cfg)
-	if err != nil {
-		return err
-	}
-	opts := render.Options{DefaultNamespace: f.defaultNamespace, RequireDigest: f.requireDigest, DefaultDrift: f.drift}
-	instance, group := f.shard.identity(f.instance, repo.URL(), repo.Ref(), f.path)
-	lead, err := f.ha.leadership(cfg, instance, f.inventoryNamespace, identity)
-	if err != nil {
-		return err
-	}
-	events := teeSinks(logEvents(log), notifier)
-	// Preview environments (issue 13): nothing without --preview-refs.
-	previews, err := newPreviews(f, workDir, applier, instance, opts, interval, schedule, log, events, leaderOf(lead))
-	if err != nil {
-		return err
-	}
-	loop := reconcile.NewLoop(reconcile.Config{
-		Source:       repo,
-		Render:       previews.render(incrementalRenderer(opts, f.shard.selection())),
-		Applier:      applier,
-		Inventory:    reconcile.NewInventory(applier, f.inventoryNamespace, instance).InGroup(group),
-		Leader:       leaderOf(lead),
-		RecordEvents: f.ha.recordEvents,
-		Interval:     interval,
-		Schedule:     schedule,
-		Resync:       f.resync,
-		Prune:        f.prune,
-		MaxPrune:     maxPrune,
-		Log:          log,
-		Events:       events,
-		Metrics:      metrics,
-	})
-	hook, err := newWebhook(f, repo, loop.Wake, previews.wake, log)
-	if err != nil {
-		return err
-	}
-	srv := serve(ln, endpoints{loop: loop, status: previews.status(loop), lead: lead, instance: instance, registry: registry, hook: hook}, log)
-	defer shutdown(srv)
-	log.Info("tether started", "version", version, "instance", instance, "identity", identity, "leaderElect", lead != nil,
-		"repo", repo.URL(), "branch", f.branch, "interval", interval.String(), "listen", srv.Addr)
-	reconcileAll := func(ctx context.Context) error {
-		stopPreviews := previews.run(ctx)
-		defer stopPreviews()
-		return loop.Run(ctx)
-	}
-	if lead != nil {
-		err = lead.Run(ctx, log, reconcileAll) // standby until it leads
-	} else {
-		err = reconcileAll(ctx)
-	}
-	log.Info("tether stopped")
-	return err
 }
 
 func workDirectory(dir string) (string, func(), error) {
