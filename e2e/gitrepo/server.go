@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"crypto/subtle"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -37,8 +38,21 @@ func Serve(t testing.TB, dir string) *Server { return ServeWith(t, dir, ServeOpt
 // ServeWith is Serve with basic auth and/or TLS.
 func ServeWith(t testing.TB, dir string, opts ServeOptions) *Server {
 	t.Helper()
-	backend := httpBackend(t, dir)
-	s := &Server{}
+	s, stop, err := Start(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s
+}
+
+// Start is ServeWith for programs (e2e/bench): it serves until stop is called.
+func Start(dir string, opts ServeOptions) (s *Server, stop func(), err error) {
+	backend, err := httpBackend(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s = &Server{}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Requests.Add(1)
 		switch {
@@ -59,9 +73,8 @@ func ServeWith(t testing.TB, dir string, opts ServeOptions) *Server {
 	} else {
 		srv.Start()
 	}
-	t.Cleanup(srv.Close)
 	s.URL = srv.URL + "/" + filepath.Base(dir)
-	return s
+	return s, srv.Close, nil
 }
 
 func (o ServeOptions) authorized(r *http.Request) bool {
@@ -74,14 +87,13 @@ func (o ServeOptions) authorized(r *http.Request) bool {
 }
 
 // httpBackend is git http-backend behind net/http/cgi, exporting dir's parent.
-func httpBackend(t testing.TB, dir string) *cgi.Handler {
-	t.Helper()
+func httpBackend(dir string) (*cgi.Handler, error) {
 	execPath, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
-		t.Fatalf("git --exec-path: %v", err)
+		return nil, fmt.Errorf("git --exec-path: %w", err)
 	}
 	return &cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Dir(dir), "GIT_HTTP_EXPORT_ALL=1"},
-	}
+	}, nil
 }
