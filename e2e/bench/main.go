@@ -22,6 +22,11 @@ type options struct {
 	storms        int
 	kubectl       bool
 	controllers   bool
+	pushes        int
+
+	flux           bool
+	fluxConcurrent int
+	fluxTrials     int
 }
 
 func main() {
@@ -36,6 +41,10 @@ func main() {
 	flag.IntVar(&o.storms, "storms", 5, "storms, 15 s apart")
 	flag.BoolVar(&o.kubectl, "kubectl", true, "also apply the same objects with kubectl --server-side, for comparison")
 	flag.BoolVar(&o.controllers, "controllers", true, "run the controllers, scheduler and kwok; false measures the cold apply against etcd and the API server alone (use with -steady 0 -trials 0 -storm 0)")
+	flag.IntVar(&o.pushes, "pushes", 5, "push -> applied trials: a commit to one model, then a webhook (tether) or a reconcile request (Flux)")
+	flag.BoolVar(&o.flux, "flux", false, "also run Flux's source-controller and kustomize-controller on the same repository, on a control plane of their own")
+	flag.IntVar(&o.fluxConcurrent, "flux-concurrent", 32, "kustomize-controller --concurrent (tether applies up to 32 models at once)")
+	flag.IntVar(&o.fluxTrials, "flux-trials", 20, "Flux drift revert trials, all at once (Flux reverts only at its interval)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
