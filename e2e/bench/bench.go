@@ -23,14 +23,15 @@ import (
 )
 
 type bench struct {
-	o      options
-	c      *cluster.Cluster
-	cs     kubernetes.Interface
-	work   string
-	tether string
-	daemon *daemon
-	git    *gitrepo.Server // serves the generated repository to tether and Flux
-	fig    figures
+	o         options
+	c         *cluster.Cluster
+	cs        kubernetes.Interface
+	work      string
+	tether    string
+	daemon    *daemon
+	git       *gitrepo.Server // serves the generated repository to tether and Flux
+	pprofAddr string          // the daemon's TETHER_DEBUG_PPROF, with -pprof
+	fig       figures
 
 	steadyRSS float64
 }
@@ -179,12 +180,18 @@ func (b *bench) coldApply(ctx context.Context, repo string) error {
 		return err
 	}
 	start := time.Now()
-	b.daemon, err = startDaemon(b.tether, "--repo", b.git.URL, "--kubeconfig", b.c.Kubeconfig, "--default-namespace", benchNamespace,
+	env, err := b.pprofEnv()
+	if err != nil {
+		return err
+	}
+	b.daemon, err = startDaemon(b.tether, env, "--repo", b.git.URL, "--kubeconfig", b.c.Kubeconfig, "--default-namespace", benchNamespace,
 		"--interval", b.o.interval.String(), "--listen", "127.0.0.1:0", "--log-format", "json", "--webhook-secret-file", secret)
 	if err != nil {
 		return err
 	}
+	stopPeak := b.watchPeak()
 	line, err := b.daemon.waitFor("revision reconciled", 30*time.Minute)
+	stopPeak()
 	if err != nil {
 		return err
 	}
@@ -295,8 +302,9 @@ type daemon struct {
 	seen  chan struct{}
 }
 
-func startDaemon(bin string, args ...string) (*daemon, error) {
+func startDaemon(bin string, env []string, args ...string) (*daemon, error) {
 	d := &daemon{cmd: exec.Command(bin, append([]string{"run"}, args...)...), seen: make(chan struct{}, 1)}
+	d.cmd.Env = append(os.Environ(), env...)
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {
 		return nil, err

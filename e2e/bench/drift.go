@@ -220,7 +220,7 @@ func (b *bench) memory(context.Context, string) error {
 		return err
 	}
 	fmt.Printf("Go heap in use now: %.1f MiB\n", heap/(1<<20))
-	return nil
+	return b.heapProfile()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -23,6 +23,7 @@ type options struct {
 	kubectl       bool
 	controllers   bool
 	pushes        int
+	pprof         string
 
 	flux           bool
 	fluxConcurrent int
@@ -42,6 +43,7 @@ func main() {
 	flag.BoolVar(&o.kubectl, "kubectl", true, "also apply the same objects with kubectl --server-side, for comparison")
 	flag.BoolVar(&o.controllers, "controllers", true, "run the controllers, scheduler and kwok; false measures the cold apply against etcd and the API server alone (use with -steady 0 -trials 0 -storm 0)")
 	flag.IntVar(&o.pushes, "pushes", 5, "push -> applied trials: a commit to one model, then a webhook (tether) or a reconcile request (Flux)")
+	flag.StringVar(&o.pprof, "pprof", "", "write a heap profile of the daemon (after a forced GC) to `FILE` at the end, and its Go memory statistics")
 	flag.BoolVar(&o.flux, "flux", false, "also run Flux's source-controller and kustomize-controller on the same repository, on a control plane of their own")
 	flag.IntVar(&o.fluxConcurrent, "flux-concurrent", 32, "kustomize-controller --concurrent (tether applies up to 32 models at once)")
 	flag.IntVar(&o.fluxTrials, "flux-trials", 20, "Flux drift revert trials, all at once (Flux reverts only at its interval)")
