@@ -3,8 +3,13 @@
 //
 // A Loop runs passes of small steps, one file each: fetch (loop_fetch.go),
 // render (loop_render.go), apply (loop_apply.go), prune (loop_prune.go), save the
-// inventory records (loop_record.go), roll up health (loop_health.go) and
-// report (loop.go). Each step returns whether the pass stops and why. Drift
+// inventory records (loop_record.go), drop the records taken over from
+// another shard (loop_shard.go), roll up health (loop_health.go) and report
+// (loop.go). Each step returns whether the pass stops and why. The render
+// step keeps each unit's encoded objects, so a unit the Renderer reuses
+// (render.Incremental: its inputs did not change) costs nothing, and moves
+// models between the shards of one deployment: the shard a model leaves
+// forgets it without pruning, the shard it joins takes its record over. Drift
 // workers (loop_drift.go) take the objects the Watcher (watcher.go) queues,
 // compare them with what was applied and revert or report the difference.
 // The API client is the Applier (applier.go); the inventory's ConfigMaps are

@@ -54,6 +54,7 @@ type fixture struct {
 	maxPrune PruneLimit
 	instance string
 	leader   Leader             // nil: a single replica
+	group    string             // the shards' group; "" is instance
 	startup  map[string]int     // requests by verb the current loop made while starting
 	stop     context.CancelFunc // stops the current loop's watches and worker
 }
@@ -92,8 +93,8 @@ func (f *fixture) startAs(cfg *rest.Config) {
 		f.t.Fatal(err)
 	}
 	f.loop = NewLoop(Config{
-		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance),
-		Render:   func(string) (*render.Result, error) { return f.res, nil },
+		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance).InGroup(f.group),
+		Render:   func(source.Snapshot, func(*render.Unit) bool) (*render.Result, error) { return f.res, nil },
 		Interval: time.Second, Prune: true, MaxPrune: f.maxPrune,
 		Leader:  f.leader,
 		Log:     slog.New(slog.NewTextHandler(testWriter{f.t}, nil)),

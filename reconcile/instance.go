@@ -20,11 +20,26 @@ const maxInstanceLen = 40
 // folders never take each other's records for their own. url must carry no
 // credentials.
 func DefaultInstance(url, ref, dir string) string {
+	return defaultInstance(url, ref, dir, maxInstanceLen)
+}
+
+// DefaultShardInstance is the identity of one shard of the deployment whose
+// unsharded daemon is DefaultInstance(url, ref, dir): that name and -shard,
+// the repository's name shortened to keep within 40 characters. shard is a
+// DNS label of at most 20 characters; "" is the unsharded daemon.
+func DefaultShardInstance(url, ref, dir, shard string) string {
+	if shard == "" {
+		return DefaultInstance(url, ref, dir)
+	}
+	return defaultInstance(url, ref, dir, maxInstanceLen-len(shard)-1) + "-" + shard
+}
+
+func defaultInstance(url, ref, dir string, room int) string {
 	url = strings.TrimSuffix(strings.TrimRight(url, "/"), ".git")
 	sum := sha256.Sum256([]byte(url + "\x00" + ref + "\x00" + strings.Trim(dir, "/")))
 	base := sanitize(path.Base(strings.ReplaceAll(url, ":", "/")))
-	if len(base) > maxInstanceLen-9 {
-		base = strings.Trim(base[:maxInstanceLen-9], "-")
+	if len(base) > room-9 {
+		base = strings.Trim(base[:max(room-9, 0)], "-")
 	}
 	if base == "" {
 		base = "tether"

@@ -48,3 +48,26 @@ func TestValidateInstance(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestDefaultShardInstance(t *testing.T) {
+	const short, long = "https://git.example.com/ml/models.git", "https://git.example.com/ml/a-very-long-repository-name-that-goes-on.git"
+	group := DefaultInstance(short, "refs/heads/main", "")
+	tests := []struct {
+		url, shard string
+		want       string // "" when only validity and the suffix are checked
+	}{
+		{short, "", group},
+		{short, "gpu", group + "-gpu"},
+		{long, "a-twenty-char-shard1", ""},
+		{long, "0", ""},
+	}
+	for _, tt := range tests {
+		got := DefaultShardInstance(tt.url, "refs/heads/main", "", tt.shard)
+		if err := ValidateInstance(got); err != nil {
+			t.Errorf("DefaultShardInstance(%s, %q): %v", tt.url, tt.shard, err)
+		}
+		if (tt.want != "" && got != tt.want) || (tt.shard != "" && got[len(got)-len(tt.shard)-1:] != "-"+tt.shard) {
+			t.Errorf("DefaultShardInstance(%s, %q) = %q, want %q ending in -%s", tt.url, tt.shard, got, tt.want, tt.shard)
+		}
+	}
+}

@@ -41,6 +41,7 @@ type record struct {
 	version  string         // the parent's resourceVersion when it was read or written
 	uid      types.UID      // the parent's UID
 	Instance string         `json:"instance"`
+	Group    string         `json:"group,omitempty"` // the deployment's shards share it (inventory_shard.go)
 	Unit     string         `json:"unit"`
 	Kind     string         `json:"kind"` // model or bundle
 	Revision string         `json:"revision"`
@@ -62,6 +63,9 @@ type memberRecord struct {
 	// Adopted: the object existed before tether first applied it, so tether
 	// never deletes it (README: "Adoption").
 	Adopted bool `json:"adopted,omitempty"`
+	// PartOf: the object's ApplySet label, when it is another shard's whose
+	// record this unit took over (loop_shard.go); empty when it is this unit's.
+	PartOf string `json:"partOf,omitempty"`
 }
 
 func (m memberRecord) key() Key {
@@ -93,7 +97,8 @@ func parentConfigMap(namespace string, rec *record) (*corev1.ConfigMap, error) {
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: parentKindForApplySets},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: namespace,
-			Labels: map[string]string{LabelApplySetID: applySetID(name, namespace), LabelInventory: rec.Kind, LabelInstance: rec.Instance},
+			Labels: map[string]string{LabelApplySetID: applySetID(name, namespace), LabelInventory: rec.Kind, LabelInstance: rec.Instance,
+				LabelUnit: rec.Unit, LabelShardGroup: rec.Group},
 			Annotations: map[string]string{
 				AnnotationTooling:    inventoryTooling,
 				AnnotationGroupKinds: groupKinds(rec.Objects),
@@ -177,6 +182,7 @@ type Inventory struct {
 	key       []byte // content hashes in records are keyed with it; read by Load
 	readOnly  bool   // a reader (tether plan): never creates the key
 	noKey     bool   // a reader found no key: there are no records to read
+	group     string // the instance of the deployment's unsharded daemon; "" is instance (see InGroup)
 }
 
 // NewInventory keeps the records of instance in namespace, which must exist.
@@ -190,6 +196,7 @@ type Loaded struct {
 	Records []*record
 	Foreign []string // names of records of other instances (or of none)
 	Invalid []error  // records of this instance that could not be decoded or checked
+	Shards  shardRecords
 }
 
 // Load reads the records' hash key, then lists every record in the namespace
@@ -211,6 +218,7 @@ func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 		cm := &list.Items[i]
 		if cm.Labels[LabelInstance] != inv.instance {
 			out.Foreign = append(out.Foreign, cm.Name)
+			inv.noteSibling(cm, &out.Shards)
 			continue
 		}
 		rec, err := decodeParent(cm)
@@ -223,6 +231,7 @@ func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 		}
 		rec.version, rec.uid = cm.ResourceVersion, cm.UID
 		out.Records = append(out.Records, rec)
+		inv.noteUnlabelled(cm, rec, &out.Shards)
 	}
 	return out, nil
 }
@@ -230,7 +239,7 @@ func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 // Save writes a unit's record with one server-side apply and returns the
 // parent's UID.
 func (inv *Inventory) Save(ctx context.Context, rec *record) (types.UID, error) {
-	rec.Instance = inv.instance
+	rec.Instance, rec.Group = inv.instance, inv.groupName()
 	obj, err := parentObject(inv.namespace, rec)
 	if err != nil {
 		return "", err

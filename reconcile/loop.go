@@ -23,8 +23,10 @@ type Source interface {
 	Sync(ctx context.Context) (snap source.Snapshot, changed bool, err error)
 }
 
-// Renderer renders a checked-out revision.
-type Renderer func(dir string) (*render.Result, error)
+// Renderer renders a checked-out revision. keep says whether the loop still
+// holds a unit's encoded objects from an earlier pass: a renderer may then
+// return that unit Reused, without Objects (render.Incremental does).
+type Renderer func(snap source.Snapshot, keep func(*render.Unit) bool) (*render.Result, error)
 
 // Config wires a Loop.
 type Config struct {
@@ -68,6 +70,8 @@ type Loop struct {
 	failures int             // consecutive fetch failures, for backoff
 	lastErr  string          // last fetch error, reported once
 	unsaved  map[string]bool // units whose record could not be written: saved at the next pass
+	encoded  encodedUnits    // the last render's objects, for units rendered again unchanged (loop_render.go)
+	moves    shardMoves      // models moving between shards (loop_shard.go)
 
 	stop context.CancelCauseFunc // ends Run early, with ErrFenced when another replica leads
 	kube *kubeEvents             // with RecordEvents, from Run on
@@ -171,7 +175,7 @@ func (s stalled) Unwrap() error { return s.error }
 func (l *Loop) cycle(ctx context.Context) time.Duration {
 	p := newPass()
 	var err error
-	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.saveRecords, l.health, l.report} {
+	for _, s := range []step{l.fetch, l.render, l.apply, l.prune, l.saveRecords, l.dropSiblings, l.health, l.report} {
 		var stop bool
 		if stop, err = s(ctx, p); stop || err != nil || ctx.Err() != nil {
 			break

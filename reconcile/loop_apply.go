@@ -76,6 +76,7 @@ func (l *Loop) apply(ctx context.Context, p *pass) (bool, error) {
 			l.unitApplied(p, u)
 		}
 	}
+	l.trimEncoded()
 	return false, nil
 }
 
@@ -104,7 +105,13 @@ func (l *Loop) prepare(p *pass, u *render.Unit) bool {
 // (after a restart, restored members learn their object on the first render).
 // An object still to be placed in a namespace is not known yet.
 func (l *Loop) complete(p *pass, u *render.Unit) bool {
-	for _, d := range p.objects[u.Name] {
+	return l.appliedAll(p.objects[u.Name])
+}
+
+// appliedAll reports whether every object of objs has a member with its
+// object known.
+func (l *Loop) appliedAll(objs []desired) bool {
+	for _, d := range objs {
 		if m, _, _ := l.state.lookup(d.key); d.place || m == nil || m.body == nil {
 			return false
 		}
@@ -253,6 +260,9 @@ func (l *Loop) write(ctx context.Context, kind string, m *member, first bool) er
 
 func (l *Loop) unitFailed(p *pass, u *render.Unit, err error) {
 	p.fail(u.Name)
+	if errors.Is(err, context.Canceled) {
+		return // stopping, not failing: the unit is applied at the next start
+	}
 	if p.newRev || !l.retry {
 		l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Unit: u.Name, Message: err.Error()})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tether-ml/tether/e2e/cluster"
 	"github.com/tether-ml/tether/render"
+	"github.com/tether-ml/tether/source"
 )
 
 // TestOnceDrainsAnInventory: a fresh loop driven by Once reads what another
@@ -32,7 +33,7 @@ func TestOnceDrainsAnInventory(t *testing.T) {
 	defer cancel()
 	drain := NewLoop(Config{
 		Source: &fakeSource{rev: "r2"}, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance),
-		Render: func(string) (*render.Result, error) {
+		Render: func(source.Snapshot, func(*render.Unit) bool) (*render.Result, error) {
 			return &render.Result{Settings: render.Settings{AllowMassPrune: true}}, nil
 		},
 		Interval: time.Second, Prune: true, MaxPrune: PruneLimit{Percent: 50},

@@ -219,6 +219,9 @@ func (l *Loop) deleteOwned(ctx context.Context, unit string, m *member) (bool, e
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
 	partOf := l.applySetID(l.state.kindOf(unit), unit)
+	if m.partOf != "" {
+		partOf = m.partOf // taken over from another shard and not applied since (loop_shard.go)
+	}
 	for attempt := 0; ; attempt++ {
 		live, err := l.cfg.Applier.get(wctx, m.gvk(), m.key)
 		if apierrors.IsNotFound(err) {

@@ -76,7 +76,7 @@ func recordOf(st unitState, members []*member) *record {
 	for _, m := range members {
 		rec.Objects = append(rec.Objects, memberRecord{
 			Group: m.key.Group, Version: m.version, Kind: m.key.Kind, Namespace: m.key.Namespace, Name: m.key.Name,
-			Hash: m.hash, Revision: m.revision, Fields: m.owned, Adopted: m.adopted,
+			Hash: m.hash, Revision: m.revision, Fields: m.owned, Adopted: m.adopted, PartOf: m.partOf,
 		})
 	}
 	return rec
@@ -114,6 +114,7 @@ func (l *Loop) loadRecords(ctx context.Context) error {
 	if len(loaded.Foreign) > 0 {
 		l.cfg.Log.Info("inventory records of other instances ignored", "instance", l.cfg.Inventory.instance, "records", loaded.Foreign)
 	}
+	l.shardsLoaded(loaded.Shards)
 	l.status.setRecords(loaded.Foreign, invalid)
 	l.cfg.Metrics.records(len(loaded.Foreign), len(invalid))
 	l.cfg.Log.Info("inventory loaded", "instance", l.cfg.Inventory.instance, "models", len(loaded.Records), "objects", l.state.managedCount())
@@ -129,7 +130,7 @@ func (l *Loop) restoreUnit(rec *record) error {
 		if _, err := parseFields(&metav1.FieldsV1{Raw: o.Fields}); err != nil {
 			return fmt.Errorf("record of %s %s: %s: %w", rec.Kind, rec.Unit, o.key(), err)
 		}
-		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, adopted: o.Adopted}
+		m := &member{unit: rec.Unit, key: o.key(), version: o.Version, hash: o.Hash, revision: o.Revision, adopted: o.Adopted, partOf: o.PartOf}
 		m.setOwned(o.Fields)
 		members = append(members, m)
 	}

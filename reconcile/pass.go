@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,30 +41,25 @@ func newPass() *pass {
 
 // compact keeps a rendered revision for the rest of the pass with each unit's
 // objects encoded, so the decoded render result is garbage from here on.
-// Content hashes are keyed as the records store them.
-func (p *pass) compact(res *render.Result, keyed func(string) string) {
+// Content hashes are keyed as the records store them. A reused unit takes its
+// encoded objects from prev; it returns what the next pass may reuse.
+func (p *pass) compact(res *render.Result, keyed func(string) string, prev encodedUnits) encodedUnits {
 	p.res = &render.Result{Settings: res.Settings, Units: make([]render.Unit, len(res.Units))}
 	p.desired, p.objects = map[string]*render.Unit{}, map[string][]desired{}
 	p.index = make(map[string]int, len(res.Units))
 	p.keys, p.unplaced = map[Key]bool{}, map[Key]bool{}
+	next := make(encodedUnits, len(res.Units))
 	for i, u := range res.Units {
 		p.index[u.Name] = i
 		if u.Err == nil {
-			objs := make([]desired, 0, len(u.Objects))
-			for _, obj := range u.Objects {
-				d, err := compact(obj)
-				if err != nil {
-					u.Err = err
-					break
-				}
-				d.hash = keyed(d.hash)
-				objs = append(objs, d)
-			}
-			u.Hash = keyed(u.Hash)
+			var objs []desired
+			objs, u.Err = encodeUnit(&u, keyed, prev)
 			if u.Err == nil {
-				p.objects[u.Name] = objs
+				next[u.Name] = encodedUnit{hash: u.Hash, objs: objs}
+				p.objects[u.Name] = slices.Clone(objs) // the apply step places them in place
 				p.indexKeys(objs)
 			}
+			u.Hash = keyed(u.Hash)
 		}
 		u.Objects = nil
 		p.res.Units[i] = u
@@ -70,6 +67,28 @@ func (p *pass) compact(res *render.Result, keyed func(string) string) {
 			p.desired[u.Name] = &p.res.Units[i]
 		}
 	}
+	return next
+}
+
+// encodeUnit encodes the objects of a valid unit, or takes them from prev
+// when the renderer reused it.
+func encodeUnit(u *render.Unit, keyed func(string) string, prev encodedUnits) ([]desired, error) {
+	if u.Reused {
+		if !prev.has(u) {
+			return nil, fmt.Errorf("%s: rendered as unchanged, but its objects were not kept", u.Source)
+		}
+		return prev[u.Name].objs, nil
+	}
+	objs := make([]desired, 0, len(u.Objects))
+	for _, obj := range u.Objects {
+		d, err := compact(obj)
+		if err != nil {
+			return nil, err
+		}
+		d.hash = keyed(d.hash)
+		objs = append(objs, d)
+	}
+	return objs, nil
 }
 
 func (p *pass) indexKeys(objs []desired) {

@@ -34,6 +34,9 @@ type member struct {
 	// adopted: the object existed before tether first applied it; tether
 	// manages it but never deletes it.
 	adopted bool
+	// partOf is the ApplySet label the object carries when it is not its
+	// unit's: taken over from another shard's record and not applied since.
+	partOf string
 }
 
 // setOwned records tether's managedFields entry, re-encoded the way the watch

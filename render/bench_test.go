@@ -14,7 +14,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/tether-ml/tether/render/internal/benchgen"
+	"github.com/tether-ml/tether/e2e/benchgen"
+	"github.com/tether-ml/tether/e2e/gitrepo"
+	"github.com/tether-ml/tether/source"
 )
 
 // Benchmarks for docs/BENCHMARKS.md (## Rendering). They report figures and
@@ -121,6 +123,76 @@ func BenchmarkRepository1000(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIncremental1000 renders a generated 1000-model repository, every
+// model with an overlay, from Git as the daemon does; then each iteration
+// commits a change to one model, syncs, and times render.Incremental on the
+// new revision and, in the same iteration, a full render of it. It reports
+// the incremental render's p50 and p99, the full render's median, and the
+// ratio of the medians.
+//
+//	go test ./render -run '^$' -bench Incremental1000 -benchtime 10x -timeout 30m
+func BenchmarkIncremental1000(b *testing.B) {
+	remote := gitrepo.New(b)
+	if err := benchgen.Repo(remote.Dir, 1000, 1); err != nil {
+		b.Fatal(err)
+	}
+	remote.Git("add", "-A")
+	remote.Git("commit", "-qm", "models")
+	repo, err := source.New(source.Options{URL: remote.Dir, WorkDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	inc := NewIncremental(benchOpts)
+	if _, _, err := syncAndRender(b, repo, inc); err != nil {
+		b.Fatal(err)
+	}
+	var incremental, full []time.Duration
+	for i := 0; b.Loop(); i++ {
+		remote.Commit(map[string]string{benchgen.ModelFile(i * 37 % 1000): benchgen.Model(i*37%1000, i+2)})
+		dir, took, err := syncAndRender(b, repo, inc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		incremental = append(incremental, took)
+		start := time.Now()
+		if _, err := Repository(dir, benchOpts); err != nil {
+			b.Fatal(err)
+		}
+		full = append(full, time.Since(start))
+	}
+	reportPercentiles(b, "incremental-", incremental)
+	b.ReportMetric(median(full).Seconds()*1000, "full-ms")
+	b.ReportMetric(float64(median(incremental))/float64(median(full)), "incremental/full")
+}
+
+// syncAndRender syncs repo and times the incremental render of its revision,
+// checking that exactly the changed model was rendered after the first.
+func syncAndRender(b *testing.B, repo *source.Repo, inc *Incremental) (string, time.Duration, error) {
+	snap, _, err := repo.Sync(b.Context())
+	if err != nil {
+		return "", 0, err
+	}
+	start := time.Now()
+	res, err := inc.Render(snap.Dir, snap, nil)
+	took := time.Since(start)
+	if err != nil {
+		return "", 0, err
+	}
+	rendered := 0
+	for _, u := range res.Units {
+		if u.Err != nil {
+			return "", 0, u.Err
+		}
+		if !u.Reused {
+			rendered++
+		}
+	}
+	if rendered != 1 && rendered != len(res.Units) {
+		return "", 0, fmt.Errorf("%d of %d units rendered, want 1 (or all, the first time)", rendered, len(res.Units))
+	}
+	return snap.Dir, took, nil
 }
 
 // exportTrees writes, for models 0..n-1 of dir, the exact tree tether hands

@@ -30,10 +30,20 @@
 // in <namespace>-pr-<id>, GPUs within preview.maxGPUs, and a unit holding
 // the preview's namespaces and ResourceQuotas.
 //
+// Incremental renders one revision after another and renders a unit again
+// only when its inputs changed: its folder and the components it read, by
+// the content hashes a Tree gives (source.Snapshot reads them from the Git
+// tree), tether.yaml as decoded, the options and the rendering code. An
+// unchanged unit comes back Reused, without its objects, which the caller
+// kept from before. ForShard makes it render one shard's units only: models
+// labelled tether.dev/shard (or, hashed, whose name hashes to the shard), the
+// unsharded instance taking the unlabelled models and the bundles.
+//
 // render knows nothing of Git or the cluster, and never logs: warnings are
 // returned in Unit.Warnings.
 //
 //	res, err := render.Repository(dir, render.Options{DefaultNamespace: "ml"})
 //	for _, u := range res.Units { if u.Err != nil { ...; continue }; apply(u.Objects) }
 //	if !res.Settings.SyncAllowed(u.Name, time.Now()) { ... }
+//	inc := render.NewIncremental(opts); res, err = inc.Render(snap.Dir, snap, keep)
 package render

@@ -12,8 +12,9 @@ import (
 // same name (a bundle named like a model), or one object rendered by two units
 // (an overlay's nameSuffix, a bundle shipping a model's Service). Ownership
 // would be ambiguous, so none of them is applied and their live objects stay
-// as last applied until the clash is fixed.
-func rejectDuplicates(units []Unit) {
+// as last applied until the clash is fixed. objs[i] are the objectKeys of
+// units[i] (whose Objects a reused unit does not carry).
+func rejectDuplicates(units []Unit, objs [][]string) {
 	clashes := map[int][]string{}
 	byName := map[string][]int{}
 	for i, u := range units {
@@ -29,8 +30,7 @@ func rejectDuplicates(units []Unit) {
 		if u.Err != nil {
 			continue
 		}
-		for _, o := range u.Objects {
-			k := objectKey(o)
+		for _, k := range objs[i] {
 			if idx := owners[k]; len(idx) == 0 || idx[len(idx)-1] != i {
 				owners[k] = append(owners[k], i)
 			}
@@ -75,6 +75,14 @@ func objectKey(o *unstructured.Unstructured) string {
 		return kind + "/" + ns + "/" + o.GetName()
 	}
 	return kind + "/" + o.GetName()
+}
+
+func objectKeys(objs []*unstructured.Unstructured) []string {
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = objectKey(o)
+	}
+	return out
 }
 
 // fail adds unit-level problems to u's errors and drops its objects.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -139,6 +140,20 @@ func (t *tree) copyEntry(rel, disk, root string, depth int) error {
 	}
 	t.bytes += int64(len(data))
 	return t.fs.WriteFile(memPath(rel), data)
+}
+
+// outside lists the folders copied into the tree that are not root or below
+// it (the components a kustomization declares), sorted: with root, all the
+// repository a build could read.
+func (t *tree) outside(root string) []string {
+	var out []string
+	for p := range t.copied {
+		if !within(p, root) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // resolve follows the symlinks in disk and checks that the result stays in the

@@ -17,13 +17,14 @@ const generatedFile = "tether-rendered-model.yaml"
 
 // overlay builds a model's rendered objects through models/<name>/kustomization.yaml
 // when there is one (PRODUCT.md §1), and returns them unchanged otherwise.
-func overlay(dir, source string, m *Model, rendered []*unstructured.Unstructured, warnings *[]string) ([]*unstructured.Unstructured, error) {
+// deps are the folders outside source the build read (see tree.outside).
+func overlay(dir, source string, m *Model, rendered []*unstructured.Unstructured, warnings *[]string) (objs []*unstructured.Unstructured, deps []string, err error) {
 	if kustomizationOnDisk(dir, source) == "" {
-		return rendered, nil
+		return rendered, nil, nil
 	}
 	t, err := newTree(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer t.release()
 	s, err := prepareOverlay(t, source, rendered)
@@ -31,18 +32,18 @@ func overlay(dir, source string, m *Model, rendered []*unstructured.Unstructured
 		*warnings = append(*warnings, s.warnings...)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	objs, err := build(t.kustomizeFS(), memPath(source), m.Metadata.Namespace, s.deprecated)
+	objs, err = build(t.kustomizeFS(), memPath(source), m.Metadata.Namespace, s.deprecated)
 	if err != nil {
-		return nil, Errors{{File: t.kustomizationIn(source), Msg: err.Error()}}
+		return nil, nil, Errors{{File: t.kustomizationIn(source), Msg: err.Error()}}
 	}
 	for _, o := range objs {
 		stampModel(o, m, source)
 	}
 	renameChangedJobs(objs, rendered, m)
 	SortObjects(objs)
-	return objs, nil
+	return objs, t.outside(source), nil
 }
 
 // prepareOverlay copies the model folder (and its components) into tree t,

@@ -35,6 +35,9 @@ type Result struct {
 	// model folder, sorted by name.
 	Units    []Unit
 	Settings Settings // from tether.yaml; zero when the file is absent
+	// Elsewhere are the model folders of this revision that another shard
+	// reconciles; Undecided those whose shard cannot be read (Incremental.ForShard).
+	Elsewhere, Undecided []string
 }
 
 // Repository renders every bundle and every model of the repository in dir.
@@ -43,15 +46,7 @@ type Result struct {
 // repository as a whole (an invalid tether.yaml, an unreadable models
 // folder); then nothing of this revision may be applied or pruned.
 func Repository(dir string, flags Options) (*Result, error) {
-	settings, err := LoadSettings(dir)
-	if err != nil {
-		return nil, err
-	}
-	units, err := renderUnits(dir, settings.Bundles, settings.Resolve(flags))
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Units: units, Settings: settings}, nil
+	return NewIncremental(flags).Render(dir, nil, nil)
 }
 
 // renderUnits renders the bundles, then every model folder, of the
@@ -69,7 +64,11 @@ func renderUnits(dir string, bundles []string, opts Options) ([]Unit, error) {
 			units[i] = LoadModel(dir, folders[i-len(bundles)], opts)
 		}
 	})
-	rejectDuplicates(units)
+	objs := make([][]string, len(units))
+	for i := range units {
+		objs[i] = objectKeys(units[i].Objects)
+	}
+	rejectDuplicates(units, objs)
 	return units, nil
 }
 

@@ -25,6 +25,9 @@ type Unit struct {
 	Hash      string   // content hash over Objects
 	Warnings  []string // problems that do not stop the unit, e.g. unpinned images
 	Err       error    // Errors when the spec is invalid
+	// Reused: the unit's inputs did not change since Incremental last
+	// rendered it; it is that render, without its Objects.
+	Reused bool
 }
 
 // Unit kinds.

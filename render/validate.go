@@ -86,12 +86,25 @@ func (v *validator) metadata(m *Model, folder string) {
 		field := "metadata.labels." + k
 		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
 			v.fail(field, "%q is not a valid label key: %s", k, strings.Join(msgs, "; "))
+		} else if k == LabelShard {
+			v.shardName(field, m.Metadata.Labels[k])
+			continue
 		} else if tetherLabel(k) {
 			v.fail(field, "%q is set by tether on every object; remove it", k)
 		}
 		if msgs := validation.IsValidLabelValue(m.Metadata.Labels[k]); len(msgs) > 0 {
 			v.fail(field, "%q is not a valid label value: %s", m.Metadata.Labels[k], strings.Join(msgs, "; "))
 		}
+	}
+}
+
+// shardName checks a tether.dev/shard label: the name of the daemon's --shard,
+// a DNS-1123 label of at most MaxShardLength characters.
+func (v *validator) shardName(field, name string) {
+	if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
+		v.fail(field, "%q is not a valid shard name: %s", name, strings.Join(msgs, "; "))
+	} else if len(name) > MaxShardLength {
+		v.fail(field, "%q is %d characters; a shard name has at most %d", name, len(name), MaxShardLength)
 	}
 }
 

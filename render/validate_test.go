@@ -82,6 +82,10 @@ func TestValidationErrors(t *testing.T) {
 			`models/m/model.yaml:5: metadata.namespace: "ML_Team" is not a valid namespace`},
 		{"bad label value", "m", with("  name: m\n", "  name: m\n  labels: {team: \"risk team\"}\n"), render.Options{},
 			`metadata.labels.team: "risk team" is not a valid label value`},
+		{"shard label not a DNS label", "m", with("  name: m\n", "  name: m\n  labels:\n    tether.dev/shard: Shard_A\n"), render.Options{},
+			`models/m/model.yaml:6: metadata.labels.tether.dev/shard: "Shard_A" is not a valid shard name`},
+		{"shard name too long", "m", with("  name: m\n", "  name: m\n  labels:\n    tether.dev/shard: "+strings.Repeat("s", 21)+"\n"), render.Options{},
+			`metadata.labels.tether.dev/shard: "sssssssssssssssssssss" is 21 characters; a shard name has at most 20`},
 		{"label set by tether", "m", with("  name: m\n", "  name: m\n  labels:\n    tether.dev/model: x\n"), render.Options{},
 			`models/m/model.yaml:6: metadata.labels.tether.dev/model: "tether.dev/model" is set by tether on every object`},
 		// image

@@ -3,7 +3,9 @@
 // webhooks and parses poll schedules.
 //
 // It knows Git, not Kubernetes. A Snapshot is a revision (commit hash) and a
-// directory holding that revision's files. Repo tracks a branch head, a tag,
+// directory holding that revision's files; its TreeHash gives the Git object
+// hash of any folder or file of the revision from the commit's tree, without
+// reading files (render uses it to render only what changed). Repo tracks a branch head, a tag,
 // or a pinned commit in one shallow, single-branch, tagless working clone; an
 // unchanged remote head costs one ls-remote and no fetch. Credentials (HTTPS
 // basic auth or token, CA bundle, SSH key with mandatory known_hosts) are read

@@ -43,6 +43,7 @@ type Snapshot struct {
 	// and nil when unknown (the first Sync, a fresh clone): then treat
 	// everything as changed.
 	Changed []string
+	tree    *treeIndex // see TreeHash
 }
 
 // Repo tracks one ref of one repository: a bare clone under WorkDir/git and
@@ -126,6 +127,9 @@ func (r *Repo) Sync(ctx context.Context) (Snapshot, bool, error) {
 		return r.last, false, r.fail("checkout", err, acc)
 	}
 	r.last = Snapshot{Revision: head.String(), Dir: r.wt.snapshotDir(r.path)}
+	if root, err := treeOf(r.repo, head); err == nil {
+		r.last.tree = newTreeIndex(r.repo.Storer, root, r.path)
+	}
 	snap := r.last
 	snap.Changed = changed
 	return snap, true, nil

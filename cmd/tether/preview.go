@@ -74,12 +74,12 @@ func newPreviews(f *runFlags, workDir string, applier *reconcile.Applier, instan
 	return w, nil
 }
 
-// render is the tracked branch's renderer; with previews, each successful
+// render wraps the tracked branch's renderer; with previews, each successful
 // render hands its settings to the preview manager, the only source of
 // preview settings.
-func (w *previewWiring) render() reconcile.Renderer {
-	return func(dir string) (*render.Result, error) {
-		res, err := render.Repository(dir, w.opts)
+func (w *previewWiring) render(base reconcile.Renderer) reconcile.Renderer {
+	return func(snap source.Snapshot, keep func(*render.Unit) bool) (*render.Result, error) {
+		res, err := base(snap, keep)
 		if err == nil && w.manager != nil {
 			w.manager.SetSettings(res.Settings)
 		}

@@ -42,6 +42,7 @@ type runFlags struct {
 	notify                                   notifyFlags
 	ha                                       haFlags
 	previews                                 previewFlags
+	shard                                    shardFlags // scale.go
 }
 
 const runExample = `  # Track a branch over HTTPS
@@ -112,6 +113,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.Float32Var(&f.kubeQPS, "kube-api-qps", 200, "most requests per second to the API server, in or out of the cluster (API Priority and Fairness still applies)")
 	fs.IntVar(&f.kubeBurst, "kube-api-burst", 400, "burst of requests to the API server above --kube-api-qps")
 	setGroup(fs, groupCluster, "kubeconfig", "inventory-namespace", "instance", "kube-api-qps", "kube-api-burst")
+	f.shard.register(fs)
 	fs.StringVar(&f.drift, "drift", render.DriftRevert, "drift mode of models whose spec and tether.yaml set none: revert (re-apply at once) or report (only report)")
 	fs.DurationVar(&f.resync, "resync", 10*time.Minute, "period of a full drift check of every managed object, from the watch cache (0 disables)")
 	fs.BoolVar(&f.prune, "prune", true, "delete objects that left Git (--prune=false turns pruning off)")
@@ -168,6 +170,12 @@ func (f *runFlags) check() error {
 	}
 	if err := f.previews.check(); err != nil {
 		return err
+	}
+	if err := f.shard.check(f.instance); err != nil {
+		return err
+	}
+	if len(f.previews.refs) > 0 && (f.shard.name != "" || f.shard.index != 0) {
+		return usagef("run: --preview-refs: previews run on the daemon that takes the bundles (no --shard, or --shard-index 0)")
 	}
 	return f.notify.check()
 }
@@ -256,10 +264,7 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 		return err
 	}
 	opts := render.Options{DefaultNamespace: f.defaultNamespace, RequireDigest: f.requireDigest, DefaultDrift: f.drift}
-	instance := f.instance
-	if instance == "" {
-		instance = reconcile.DefaultInstance(repo.URL(), repo.Ref(), f.path)
-	}
+	instance, group := f.shard.identity(f.instance, repo.URL(), repo.Ref(), f.path)
 	lead, err := f.ha.leadership(cfg, instance, f.inventoryNamespace, identity)
 	if err != nil {
 		return err
@@ -272,9 +277,9 @@ func runDaemon(ctx context.Context, f *runFlags, stderr io.Writer) error {
 	}
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source:       repo,
-		Render:       previews.render(),
+		Render:       previews.render(incrementalRenderer(opts, f.shard.selection())),
 		Applier:      applier,
-		Inventory:    reconcile.NewInventory(applier, f.inventoryNamespace, instance),
+		Inventory:    reconcile.NewInventory(applier, f.inventoryNamespace, instance).InGroup(group),
 		Leader:       leaderOf(lead),
 		RecordEvents: f.ha.recordEvents,
 		Interval:     interval,

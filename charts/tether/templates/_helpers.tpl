@@ -21,6 +21,17 @@ app.kubernetes.io/name: {{ include "tether.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/*
+tether.shardSelectorLabels: the pods of the Deployment of a labelled shard.
+Their name label differs from the main Deployment's, whose selector (which
+cannot change) would otherwise select them too.
+*/}}
+{{- define "tether.shardSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "tether.name" .root }}-shard
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+tether.dev/shard: {{ .shard }}
+{{- end }}
+
 {{- define "tether.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "tether.selectorLabels" . }}

@@ -25,6 +25,8 @@ func TestGolden(t *testing.T) {
 		{name: "namespaces"},
 		{name: "ssh"},
 		{name: "servicemonitor-absent"},
+		{name: "shards"},
+		{name: "shards-hash"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +58,12 @@ func TestRejected(t *testing.T) {
 		values map[string]any
 		want   []string // substrings of the error
 	}{
+		{"shards and a shard flag", map[string]any{"config": map[string]any{"repo": "r", "shard": "gpu"}, "shards": map[string]any{"names": []any{"cpu"}}},
+			[]string{"shards and config.shard"}},
+		{"shards by label and by hash", map[string]any{"config": repo, "shards": map[string]any{"names": []any{"cpu"}, "count": 2}},
+			[]string{"shards.names and shards.count"}},
+		{"shard name not a DNS label", map[string]any{"config": repo, "shards": map[string]any{"names": []any{"GPU"}}},
+			[]string{"shards/names/0"}},
 		{"typo at the top", map[string]any{"config": repo, "replicas": 2},
 			[]string{"additional properties 'replicas' not allowed"}},
 		{"typo in config", map[string]any{"config": map[string]any{"repo": "x", "defaultNamepsace": "ml"}},

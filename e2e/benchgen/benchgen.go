@@ -14,7 +14,7 @@ func Name(i int) string { return fmt.Sprintf("model-%04d", i) }
 func Repo(dir string, n, overlayEvery int) error {
 	for i := range n {
 		folder := filepath.Join(dir, "models", Name(i))
-		files := map[string]string{"model.yaml": model(i)}
+		files := map[string]string{"model.yaml": Model(i, 1)}
 		if overlayEvery > 0 && i%overlayEvery == 0 {
 			files["kustomization.yaml"] = fmt.Sprintf(kustomization, i, i)
 			files["serving-patch.yaml"] = fmt.Sprintf(servingPatch, Name(i))
@@ -39,10 +39,13 @@ func write(folder string, files map[string]string) error {
 	return nil
 }
 
-// model returns model i: every model serves (so overlays have a Deployment to
-// patch); every third trains once, every seventh on a schedule, every fifth
-// autoscales.
-func model(i int) string {
+// ModelFile is the path of model i's spec in the repository.
+func ModelFile(i int) string { return "models/" + Name(i) + "/model.yaml" }
+
+// Model returns model i at version v (its modelURI ends in /v<v>; Repo
+// writes version 1): a new version changes its serving Deployment and, for
+// a model that trains once, starts a new training run.
+func Model(i, v int) string {
 	spec := fmt.Sprintf(`apiVersion: tether.dev/v1alpha1
 kind: Model
 metadata:
@@ -50,8 +53,8 @@ metadata:
   labels: {team: team-%d}
 spec:
   image: registry.example.com/m%d@sha256:%064x
-  modelURI: s3://models/m%d/v1
-`, Name(i), i%10, i, i, i)
+  modelURI: s3://models/m%d/v%d
+`, Name(i), i%10, i, i, i, v)
 	switch {
 	case i%7 == 0:
 		spec += "  training:\n    command: [python, train.py]\n    schedule: \"0 3 * * *\"\n    resources: {cpu: \"4\", memory: 16Gi, gpu: 1}\n"
