@@ -32,6 +32,7 @@ type bench struct {
 	git       *gitrepo.Server // serves the generated repository to tether and Flux
 	pprofAddr string          // the daemon's TETHER_DEBUG_PPROF, with -pprof
 	fig       figures
+	load      []float64 // 1-minute load average every 10 s of the run
 
 	steadyRSS float64
 }
@@ -76,9 +77,11 @@ func (b *bench) all(ctx context.Context) error {
 			b.daemon.stop()
 		}
 	}()
+	stopLoad := sample(10*time.Second, load1)
 	if err := runSteps(ctx, repo, steps); err != nil {
 		return err
 	}
+	b.load = stopLoad()
 	b.summary()
 	return nil
 }

@@ -24,7 +24,10 @@ type figures struct{ tether, kubectl, flux toolFigures }
 func (b *bench) summary() {
 	t, k, f := b.fig.tether, b.fig.kubectl, b.fig.flux
 	objects := 4 * b.o.models
-	fmt.Printf("## summary: %d models (%d objects), interval %s\n\n", b.o.models, objects, b.o.interval)
+	fmt.Printf("## summary: %d models (%d objects), interval %s; load average %s at %s\n",
+		b.o.models, objects, b.o.interval, loadAverage(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("1-minute load average during the run (every 10 s): min %.2f, median %.2f, max %.2f\n\n",
+		percentile(b.load, 0), median(b.load), percentile(b.load, 100))
 	row := func(name, tv, kv, fv, ratio string) {
 		fmt.Printf("| %s | %s | %s | %s | %s |\n", name, tv, kv, fv, ratio)
 	}

@@ -76,7 +76,8 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	fmt.Printf("machine: %d CPUs; cluster %s; %d models x 4 objects\n\n", numCPU(), cluster.KubeVersion, o.models)
+	fmt.Printf("machine: %d CPUs, load average %s at %s; cluster %s; %d models x 4 objects\n\n",
+		numCPU(), loadAverage(), time.Now().UTC().Format(time.RFC3339), cluster.KubeVersion, o.models)
 	b := &bench{o: o, c: c, work: work, tether: tether}
 	return b.all(ctx)
 }
