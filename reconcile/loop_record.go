@@ -19,8 +19,6 @@ func (l *Loop) applySetID(kind, unit string) string { return l.cfg.Inventory.app
 // whether or not the head moved.
 func (l *Loop) saveRecords(ctx context.Context, p *pass) (bool, error) {
 	p.saved = true
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	defer cancel()
 	for name := range l.unsaved {
 		p.touch(name)
 	}
@@ -29,7 +27,11 @@ func (l *Loop) saveRecords(ctx context.Context, p *pass) (bool, error) {
 	}
 	var mu sync.Mutex
 	parallel(p.dirtyUnits(), func(name string) {
+		// writeTimeout bounds each record's write, not the pass's: with
+		// 10,000 units the last ones started after a shared deadline (issue 15).
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 		err := l.saveRecord(wctx, p, name)
+		cancel()
 		mu.Lock()
 		defer mu.Unlock()
 		if err == nil {

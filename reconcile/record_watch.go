@@ -48,7 +48,8 @@ func (r *lostRecords) any() bool {
 func (l *Loop) watchRecords(ctx context.Context) {
 	inv := l.cfg.Inventory
 	factory := informers.NewSharedInformerFactoryWithOptions(inv.applier.clientset, 0, informers.WithNamespace(inv.namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelInstance + "=" + inv.instance }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelInstance + "=" + inv.instance }),
+		informers.WithTransform(slimRecord))
 	inf := factory.Core().V1().ConfigMaps().Informer()
 	_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 		l.cfg.Log.Error("watch of the inventory records failed: a record deleted by hand is written again only at the next change", "err", err)

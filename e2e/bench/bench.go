@@ -19,15 +19,20 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tether-ml/tether/e2e/cluster"
+	"github.com/tether-ml/tether/e2e/gitrepo"
 )
 
 type bench struct {
-	o      options
-	c      *cluster.Cluster
-	cs     kubernetes.Interface
-	work   string
-	tether string
-	daemon *daemon
+	o         options
+	c         *cluster.Cluster
+	cs        kubernetes.Interface
+	work      string
+	tether    string
+	daemon    *daemon
+	git       *gitrepo.Server // serves the generated repository to tether and Flux
+	pprofAddr string          // the daemon's TETHER_DEBUG_PPROF, with -pprof
+	fig       figures
+	load      []float64 // 1-minute load average every 10 s of the run
 
 	steadyRSS float64
 }
@@ -38,10 +43,21 @@ func (b *bench) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.git, err = gitrepo.Open(repo, gitrepo.ServeOptions{}); err != nil {
+		return err
+	}
+	defer b.git.Stop()
 	if _, err := b.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-tether"}}, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	steps := []func(context.Context, string) error{b.coldApply}
+	var steps []func(context.Context, string) error
+	if b.o.kubectl {
+		steps = append(steps, b.kubectlPhase)
+	}
+	if b.o.flux {
+		steps = append(steps, b.fluxPhase)
+	}
+	steps = append(steps, b.coldApply)
 	if b.o.steady > 0 {
 		steps = append(steps, b.steadyState)
 	}
@@ -51,12 +67,26 @@ func (b *bench) all(ctx context.Context) error {
 	if b.o.storm > 0 {
 		steps = append(steps, b.stormPhase)
 	}
+	if b.o.pushes > 0 {
+		steps = append(steps, b.pushes)
+	}
 	steps = append(steps, b.memory)
 	defer func() {
 		if b.daemon != nil {
 			b.daemon.stop()
 		}
 	}()
+	stopLoad := sample(10*time.Second, load1)
+	if err := runSteps(ctx, repo, steps); err != nil {
+		return err
+	}
+	b.load = stopLoad()
+	b.summary()
+	return nil
+}
+
+// runSteps runs the phases of a bench in order and stops at the first error.
+func runSteps(ctx context.Context, repo string, steps []func(context.Context, string) error) error {
 	for _, s := range steps {
 		if err := s(ctx, repo); err != nil {
 			return err
@@ -78,12 +108,36 @@ func (b *bench) generate() (string, error) {
 			return "", err
 		}
 	}
+	if b.o.flux {
+		if err := b.generateFlux(repo); err != nil {
+			return "", err
+		}
+	}
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"-c", "user.name=bench", "-c", "user.email=bench@tether.dev", "commit", "-qm", "models"}} {
-		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
-			return "", fmt.Errorf("git %v: %v\n%s", args, err, out)
+		if err := git(repo, args...); err != nil {
+			return "", err
 		}
 	}
 	return repo, nil
+}
+
+// generateFlux writes flux/<model>/: the objects tether renders for namespace
+// bench-flux, as plain manifests, since Flux does not read model.yaml.
+func (b *bench) generateFlux(repo string) error {
+	objs, err := b.render(repo, fluxNamespace)
+	if err != nil {
+		return err
+	}
+	byModel := map[string][]rendered{}
+	for _, o := range objs {
+		byModel[o.Model] = append(byModel[o.Model], o)
+	}
+	for model, objs := range byModel {
+		if err := writeFluxFolder(repo, model, objs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func modelYAML(i int) string {
@@ -101,40 +155,64 @@ spec:
 `, i, i, i, i)
 }
 
-// coldApply applies the same objects with kubectl --server-side and with tether.
-func (b *bench) coldApply(ctx context.Context, repo string) error {
-	objects := 4 * b.o.models
-	var kWall time.Duration
-	var kReq int
-	var err error
-	if b.o.kubectl {
-		if kWall, kReq, err = b.kubectlApply(ctx, repo); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	b.daemon, err = startDaemon(b.tether, "--repo", repo, "--kubeconfig", b.c.Kubeconfig, "--default-namespace", "bench-tether",
-		"--interval", b.o.interval.String(), "--listen", "127.0.0.1:0", "--log-format", "json")
+// kubectlPhase applies the objects with kubectl --server-side, on a control
+// plane of its own.
+func (b *bench) kubectlPhase(ctx context.Context, repo string) error {
+	wall, req, err := b.kubectlApply(ctx, repo)
 	if err != nil {
 		return err
 	}
-	line, err := b.daemon.waitFor("revision reconciled", 10*time.Minute)
+	objects := 4 * b.o.models
+	fmt.Printf("## kubectl: cold apply of %d objects\n", objects)
+	fmt.Printf("kubectl apply --server-side: %6.1f s wall, %5d requests, %.2f requests/object\n\n", wall.Seconds(), req, float64(req)/float64(objects))
+	b.fig.kubectl.coldWall, b.fig.kubectl.coldRequests = wall, req
+	return nil
+}
+
+// coldApply starts tether and times its first pass, and until the bench's own
+// watch has seen every object with the rendered image (Flux's criterion too).
+func (b *bench) coldApply(ctx context.Context, repo string) error {
+	objs, err := b.render(repo, benchNamespace)
+	if err != nil {
+		return err
+	}
+	w := watchObjects(ctx, b.cs, benchNamespace, objs)
+	secret := filepath.Join(b.work, "webhook-secret")
+	if err := os.WriteFile(secret, []byte(webhookSecret), 0o600); err != nil {
+		return err
+	}
+	start := time.Now()
+	env, err := b.pprofEnv()
+	if err != nil {
+		return err
+	}
+	b.daemon, err = startDaemon(b.tether, env, "--repo", b.git.URL, "--kubeconfig", b.c.Kubeconfig, "--default-namespace", benchNamespace,
+		"--interval", b.o.interval.String(), "--listen", "127.0.0.1:0", "--log-format", "json", "--webhook-secret-file", secret)
+	if err != nil {
+		return err
+	}
+	stopPeak := b.watchPeak()
+	line, err := b.daemon.waitFor("revision reconciled", 30*time.Minute)
+	stopPeak()
 	if err != nil {
 		return err
 	}
 	wall := time.Since(start)
+	seenAll, err := w.wait(5 * time.Minute)
+	if err != nil {
+		return err
+	}
 	req, err := b.daemon.requests()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("## cold apply of %d objects\n", objects)
-	if b.o.kubectl {
-		fmt.Printf("kubectl apply --server-side: %6.1f s wall, %5d requests, %.2f requests/object\n", kWall.Seconds(), kReq, float64(kReq)/float64(objects))
-	}
+	fmt.Printf("## cold apply of %d objects\n", len(objs))
 	fmt.Printf("tether run (first pass):     %6.1f s wall (pass %s), %5d requests, %.2f requests/object  %v\n",
-		wall.Seconds(), passDuration(line), total(req), float64(total(req))/float64(objects), req)
+		wall.Seconds(), passDuration(line), total(req), float64(total(req))/float64(len(objs)), req)
+	fmt.Printf("tether (start -> every object seen): %.1f s\n", seenAll.Sub(start).Seconds())
+	b.fig.tether.coldWall, b.fig.tether.coldRequests = seenAll.Sub(start), total(req)
 	if b.o.kubectl {
-		fmt.Printf("ratio tether/kubectl wall: %.2f\n", wall.Seconds()/kWall.Seconds())
+		fmt.Printf("ratio tether/kubectl wall: %.2f\n", b.fig.tether.coldWall.Seconds()/b.fig.kubectl.coldWall.Seconds())
 	}
 	if b.o.controllers {
 		ready, err := b.daemon.waitReady(b.o.models, 15*time.Minute)
@@ -152,16 +230,11 @@ func (b *bench) coldApply(ctx context.Context, repo string) error {
 // gets a control plane of its own, stopped before tether starts, so neither
 // tool's run contends with the controllers still reacting to the other's.
 func (b *bench) kubectlApply(ctx context.Context, repo string) (time.Duration, int, error) {
-	kc, err := cluster.Start(ctx, cluster.Options{BinDir: b.c.BinDir})
+	kc, err := b.ownControlPlane(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer kc.Stop()
-	if !b.o.controllers {
-		if err := kc.StopControllers(); err != nil {
-			return 0, 0, err
-		}
-	}
 	cs := kubernetes.NewForConfigOrDie(kc.Config)
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-kubectl"}}, metav1.CreateOptions{}); err != nil {
 		return 0, 0, err
@@ -183,6 +256,22 @@ func (b *bench) kubectlApply(ctx context.Context, repo string) (time.Duration, i
 	}
 	wall := time.Since(start)
 	return wall, strings.Count(log.String(), `"Response"`), nil
+}
+
+// ownControlPlane starts a control plane like the main one, for one tool
+// (kubectl, Flux) to run on alone. The caller stops it.
+func (b *bench) ownControlPlane(ctx context.Context) (*cluster.Cluster, error) {
+	c, err := cluster.Start(ctx, cluster.Options{BinDir: b.c.BinDir})
+	if err != nil {
+		return nil, err
+	}
+	if !b.o.controllers {
+		if err := c.StopControllers(); err != nil {
+			c.Stop()
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // passDuration reads the duration of a "revision reconciled" JSON log line.
@@ -215,8 +304,9 @@ type daemon struct {
 	seen  chan struct{}
 }
 
-func startDaemon(bin string, args ...string) (*daemon, error) {
+func startDaemon(bin string, env []string, args ...string) (*daemon, error) {
 	d := &daemon{cmd: exec.Command(bin, append([]string{"run"}, args...)...), seen: make(chan struct{}, 1)}
+	d.cmd.Env = append(os.Environ(), env...)
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {
 		return nil, err

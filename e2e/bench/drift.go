@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -50,6 +51,8 @@ func (b *bench) steadyState(ctx context.Context, _ string) error {
 	fmt.Printf("CPU: %.0f ms per interval (%.1f ms/s)\n", cpu.Seconds()*1000/intervals, cpu.Seconds()*1000/b.o.steady.Seconds())
 	fmt.Printf("RSS during steady state: median %.1f MiB\n\n", median(rss))
 	b.steadyRSS = median(rss)
+	b.fig.tether.noopRequests, b.fig.tether.noopCPU, b.fig.tether.rssSteady = float64(total(diff))/intervals, cpu.Seconds()*1000/intervals, median(rss)
+	b.fig.tether.noopMeasured = true
 	return nil
 }
 
@@ -63,7 +66,11 @@ type watched struct {
 }
 
 func (b *bench) watch(ctx context.Context) *watched {
-	f := informers.NewSharedInformerFactoryWithOptions(b.cs, 0, informers.WithNamespace(benchNamespace))
+	return watchDeployments(ctx, b.cs, benchNamespace)
+}
+
+func watchDeployments(ctx context.Context, cs kubernetes.Interface, ns string) *watched {
+	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
 	w := &watched{informer: f.Apps().V1().Deployments().Informer(), waiters: map[string]func(*appsv1.Deployment) bool{}, done: map[string]chan time.Time{}}
 	_, _ = w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, obj any) { w.check(obj.(*appsv1.Deployment)) }})
 	f.Start(ctx.Done())
@@ -93,11 +100,17 @@ func (w *watched) expect(name string, cond func(*appsv1.Deployment) bool) chan t
 // revert changes one Deployment's image out of band and returns the time from
 // the patch's response until the watch sees tether's image again.
 func (b *bench) revert(ctx context.Context, w *watched, i int, trial int) (time.Duration, error) {
-	name := fmt.Sprintf("m%04d", i)
+	return drift(ctx, b.cs, benchNamespace, w, i, trial, 10*time.Second)
+}
+
+// drift patches the image of model i's Deployment in ns, as another field
+// manager, and waits up to timeout until w sees the rendered image again.
+func drift(ctx context.Context, cs kubernetes.Interface, ns string, w *watched, i, trial int, timeout time.Duration) (time.Duration, error) {
+	name := modelName(i)
 	want := fmt.Sprintf("registry.example.com/m%04d@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", i)
 	restored := w.expect(name, func(d *appsv1.Deployment) bool { return d.Spec.Template.Spec.Containers[0].Image == want })
 	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"serve","image":"drift:%d"}]}}}}`, trial)
-	_, err := b.cs.AppsV1().Deployments(benchNamespace).Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: "bench-intruder"})
+	_, err := cs.AppsV1().Deployments(ns).Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: "bench-intruder"})
 	if err != nil {
 		return 0, err
 	}
@@ -105,8 +118,8 @@ func (b *bench) revert(ctx context.Context, w *watched, i int, trial int) (time.
 	select {
 	case seen := <-restored:
 		return seen.Sub(patched), nil
-	case <-time.After(10 * time.Second):
-		return 0, fmt.Errorf("deployment %s not reverted within 10 s", name)
+	case <-time.After(timeout):
+		return 0, fmt.Errorf("deployment %s/%s not reverted within %s", ns, name, timeout)
 	}
 }
 
@@ -123,6 +136,7 @@ func (b *bench) reverts(ctx context.Context, _ string) error {
 	}
 	fmt.Printf("## drift revert latency, %d trials on random Deployments (patch response -> watch sees the desired image)\n", b.o.trials)
 	fmt.Printf("p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", percentile(lat, 50), percentile(lat, 99), percentile(lat, 100))
+	b.fig.tether.revertP50, b.fig.tether.revertP99, b.fig.tether.revertMax = percentile(lat, 50), percentile(lat, 99), percentile(lat, 100)
 	return b.repeatedReverts(ctx, w, lat)
 }
 
@@ -195,6 +209,7 @@ func (b *bench) stormPhase(ctx context.Context, _ string) error {
 
 func (b *bench) memory(context.Context, string) error {
 	peak := peakRSS(b.daemon.cmd.Process.Pid)
+	b.fig.tether.rssPeak = peak
 	fmt.Printf("## memory of tether run with %d models (%d objects)\n", b.o.models, 4*b.o.models)
 	if b.steadyRSS > 0 {
 		fmt.Printf("RSS steady %.1f MiB, ", b.steadyRSS)
@@ -205,7 +220,7 @@ func (b *bench) memory(context.Context, string) error {
 		return err
 	}
 	fmt.Printf("Go heap in use now: %.1f MiB\n", heap/(1<<20))
-	return nil
+	return b.heapProfile()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -22,6 +22,12 @@ type options struct {
 	storms        int
 	kubectl       bool
 	controllers   bool
+	pushes        int
+	pprof         string
+
+	flux           bool
+	fluxConcurrent int
+	fluxTrials     int
 }
 
 func main() {
@@ -36,6 +42,11 @@ func main() {
 	flag.IntVar(&o.storms, "storms", 5, "storms, 15 s apart")
 	flag.BoolVar(&o.kubectl, "kubectl", true, "also apply the same objects with kubectl --server-side, for comparison")
 	flag.BoolVar(&o.controllers, "controllers", true, "run the controllers, scheduler and kwok; false measures the cold apply against etcd and the API server alone (use with -steady 0 -trials 0 -storm 0)")
+	flag.IntVar(&o.pushes, "pushes", 5, "push -> applied trials: a commit to one model, then a webhook (tether) or a reconcile request (Flux)")
+	flag.StringVar(&o.pprof, "pprof", "", "write a heap profile of the daemon (after a forced GC) to `FILE` at the end, and its Go memory statistics")
+	flag.BoolVar(&o.flux, "flux", false, "also run Flux's source-controller and kustomize-controller on the same repository, on a control plane of their own")
+	flag.IntVar(&o.fluxConcurrent, "flux-concurrent", 32, "kustomize-controller --concurrent (tether applies up to 32 models at once)")
+	flag.IntVar(&o.fluxTrials, "flux-trials", 20, "Flux drift revert trials, all at once (Flux reverts only at its interval)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -65,7 +76,8 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	fmt.Printf("machine: %d CPUs; cluster %s; %d models x 4 objects\n\n", numCPU(), cluster.KubeVersion, o.models)
+	fmt.Printf("machine: %d CPUs, load average %s at %s; cluster %s; %d models x 4 objects\n\n",
+		numCPU(), loadAverage(), time.Now().UTC().Format(time.RFC3339), cluster.KubeVersion, o.models)
 	b := &bench{o: o, c: c, work: work, tether: tether}
 	return b.all(ctx)
 }

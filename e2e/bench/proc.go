@@ -43,16 +43,22 @@ func peakRSS(pid int) float64 { return statusMiB(pid, "VmHWM") }
 
 // sampleRSS samples VmRSS every 500 ms until the returned func is called.
 func sampleRSS(pid int) func() []float64 {
+	return sample(500*time.Millisecond, func() float64 { return statusMiB(pid, "VmRSS") })
+}
+
+// sample calls f every period until the returned func is called, which
+// returns the values.
+func sample(period time.Duration, f func() float64) func() []float64 {
 	done := make(chan struct{})
 	out := make(chan []float64)
 	go func() {
 		var xs []float64
-		t := time.NewTicker(500 * time.Millisecond)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
-				xs = append(xs, statusMiB(pid, "VmRSS"))
+				xs = append(xs, f())
 			case <-done:
 				out <- xs
 				return
@@ -60,4 +66,25 @@ func sampleRSS(pid int) func() []float64 {
 		}
 	}()
 	return func() []float64 { close(done); return <-out }
+}
+
+// load1 is the 1-minute load average.
+func load1() float64 {
+	var v float64
+	fmt.Sscanf(loadAverage(), "%g", &v)
+	return v
+}
+
+// loadAverage is the machine's 1, 5 and 15-minute load averages, from
+// /proc/loadavg, for the figures' context.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

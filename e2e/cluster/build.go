@@ -106,30 +106,39 @@ func Build(ctx context.Context, log io.Writer) (string, error) {
 // buildInto builds into a fresh temporary directory under root and renames it
 // to binDir once everything is in place.
 func buildInto(ctx context.Context, tools, root, binDir string, log io.Writer) error {
-	stale, _ := filepath.Glob(binDir + ".tmp-*")
-	for _, dir := range stale {
-		_ = os.RemoveAll(dir)
+	return buildAtomically(root, binDir, complete, func(tmp string) error {
+		for _, step := range buildSteps {
+			if err := goBuild(ctx, tools, tmp, step, log); err != nil {
+				return err
+			}
+		}
+		return copyStages(ctx, tools, filepath.Join(tmp, "stages"))
+	})
+}
+
+// buildAtomically runs fill in a fresh temporary directory under root and
+// renames it to dir when complete says everything is there, so an interrupted
+// build leaves no partial cache entry. Leftovers of interrupted builds go first.
+func buildAtomically(root, dir string, complete func(string) bool, fill func(tmp string) error) error {
+	stale, _ := filepath.Glob(dir + ".tmp-*")
+	for _, d := range stale {
+		_ = os.RemoveAll(d)
 	}
-	tmp, err := os.MkdirTemp(root, filepath.Base(binDir)+".tmp-")
+	tmp, err := os.MkdirTemp(root, filepath.Base(dir)+".tmp-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	for _, step := range buildSteps {
-		if err := goBuild(ctx, tools, tmp, step, log); err != nil {
-			return err
-		}
-	}
-	if err := copyStages(ctx, tools, filepath.Join(tmp, "stages")); err != nil {
+	if err := fill(tmp); err != nil {
 		return err
 	}
 	if !complete(tmp) {
-		return errors.New("build finished without every binary")
+		return errors.New("build finished without every file")
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	return os.Rename(tmp, binDir)
+	return os.Rename(tmp, dir)
 }
 
 // complete reports whether dir holds every binary and stage file.

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -46,15 +45,9 @@ func goBuild(ctx context.Context, tools, binDir string, step buildStep, log io.W
 
 // copyStages copies kwok's stage files out of the module cache into dst.
 func copyStages(ctx context.Context, tools, dst string) error {
-	var stdout, stderr bytes.Buffer
-	cmd := goCommand(ctx, filepath.Join(tools, "kwok"), "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("locate kwok module: %w: %s", err, stderr.String())
-	}
-	src := strings.TrimSpace(stdout.String())
-	if src == "" {
-		return fmt.Errorf("locate kwok module: not in the module cache")
+	src, err := ModuleDir(ctx, filepath.Join(tools, "kwok"), "sigs.k8s.io/kwok")
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err

@@ -47,7 +47,20 @@ func Serve(t testing.TB, dir string) *Server { return ServeWith(t, dir, ServeOpt
 // ServeWith is Serve with basic auth and/or TLS.
 func ServeWith(t testing.TB, dir string, opts ServeOptions) *Server {
 	t.Helper()
-	backend := httpBackend(t, dir)
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Open is ServeWith for programs (e2e/bench): it serves until Stop is called.
+func Open(dir string, opts ServeOptions) (*Server, error) {
+	backend, err := httpBackend(dir)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{}
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Requests.Add(1)
@@ -66,9 +79,8 @@ func ServeWith(t testing.TB, dir string, opts ServeOptions) *Server {
 	if opts.TLS {
 		s.CA = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	}
-	t.Cleanup(s.Stop)
 	s.URL = srv.URL + "/" + filepath.Base(dir)
-	return s
+	return s, nil
 }
 
 // listen starts serving handler on ln, or on a new loopback port when ln is
@@ -127,14 +139,13 @@ func (o ServeOptions) authorized(r *http.Request) bool {
 }
 
 // httpBackend is git http-backend behind net/http/cgi, exporting dir's parent.
-func httpBackend(t testing.TB, dir string) *cgi.Handler {
-	t.Helper()
+func httpBackend(dir string) (*cgi.Handler, error) {
 	execPath, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
-		t.Fatalf("git --exec-path: %v", err)
+		return nil, fmt.Errorf("gitrepo: git --exec-path: %w", err)
 	}
 	return &cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Dir(dir), "GIT_HTTP_EXPORT_ALL=1"},
-	}
+	}, nil
 }
