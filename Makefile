@@ -79,9 +79,9 @@ cluster-down:
 demo: build cluster-build
 	./examples/demo.sh
 
-## bench: reconcile figures for docs/BENCHMARKS.md (MODELS=1000 STEADY=5m for the full run)
+## bench: reconcile figures for docs/BENCHMARKS.md (MODELS=1000 STEADY=5m for the full run, FLUX=1 for Flux side by side)
 bench: cluster-build
-	$(GO) run ./e2e/bench -models $(or $(MODELS),100) -steady $(or $(STEADY),1m)
+	$(GO) run ./e2e/bench -models $(or $(MODELS),100) -steady $(or $(STEADY),1m) $(if $(FLUX),-flux) $(BENCH_ARGS)
 
 clean:
 	rm -rf bin .cache
