@@ -24,7 +24,7 @@ const webhookSecret = "bench-webhook-secret"
 // push webhook, until the watch sees the changed Deployment.
 func (b *bench) pushes(ctx context.Context, repo string) error {
 	w := b.watch(ctx)
-	lat, err := b.pushTrials(w, repo, b.daemon.postHook)
+	lat, err := b.pushTrials(w, repo, 2*b.o.interval+time.Minute, b.daemon.postHook)
 	if err != nil {
 		return err
 	}
@@ -36,10 +36,9 @@ func (b *bench) pushes(ctx context.Context, repo string) error {
 
 // pushTrials commits b.o.pushes changes to random models' serving env, one at
 // a time; after each commit it calls trigger and times until w sees the new
-// env on the model's Deployment.
-func (b *bench) pushTrials(w *watched, repo string, trigger func() error) ([]float64, error) {
+// env on the model's Deployment, for at most timeout.
+func (b *bench) pushTrials(w *watched, repo string, timeout time.Duration, trigger func() error) ([]float64, error) {
 	var lat []float64
-	timeout := 2*b.o.interval + time.Minute
 	for range b.o.pushes {
 		i := rand.N(b.o.models)
 		value := fmt.Sprint(time.Now().UnixNano())
