@@ -95,7 +95,7 @@ func (f *fixture) startAs(cfg *rest.Config) {
 	}
 	f.loop = NewLoop(Config{
 		Source: f.src, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance).InGroup(f.group),
-		Render:   func(source.Snapshot, func(*render.Unit) bool) (*render.Result, error) { return f.res, nil },
+		Render:   func(source.Snapshot, render.Hooks) (*render.Result, error) { return f.res, nil },
 		Interval: time.Second, Prune: true, MaxPrune: f.maxPrune,
 		Leader:  f.leader,
 		Log:     slog.New(slog.NewTextHandler(testWriter{f.t}, nil)),

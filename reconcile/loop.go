@@ -23,10 +23,12 @@ type Source interface {
 	Sync(ctx context.Context) (snap source.Snapshot, changed bool, err error)
 }
 
-// Renderer renders a checked-out revision. keep says whether the loop still
-// holds a unit's encoded objects from an earlier pass: a renderer may then
-// return that unit Reused, without Objects (render.Incremental does).
-type Renderer func(snap source.Snapshot, keep func(*render.Unit) bool) (*render.Result, error)
+// Renderer renders a checked-out revision. hooks.Keep says whether the loop
+// still holds a unit's encoded objects from an earlier pass: a renderer may
+// then return that unit Reused, without Objects (render.Incremental does).
+// hooks.Rendered takes a freshly rendered unit's objects, encoded; a renderer
+// may call it or return the objects in the result.
+type Renderer func(snap source.Snapshot, hooks render.Hooks) (*render.Result, error)
 
 // Config wires a Loop.
 type Config struct {

@@ -33,7 +33,7 @@ func TestOnceDrainsAnInventory(t *testing.T) {
 	defer cancel()
 	drain := NewLoop(Config{
 		Source: &fakeSource{rev: "r2"}, Applier: applier, Inventory: NewInventory(applier, f.ns, f.instance),
-		Render: func(source.Snapshot, func(*render.Unit) bool) (*render.Result, error) {
+		Render: func(source.Snapshot, render.Hooks) (*render.Result, error) {
 			return &render.Result{Settings: render.Settings{AllowMassPrune: true}}, nil
 		},
 		Interval: time.Second, Prune: true, MaxPrune: PruneLimit{Percent: 50},

@@ -10,7 +10,8 @@ import (
 // render renders the revision. A repository-wide failure stalls the pass:
 // nothing is applied and, above all, nothing is pruned, until a new revision.
 func (l *Loop) render(ctx context.Context, p *pass) (bool, error) {
-	res, err := l.cfg.Render(p.snap, l.keepEncoded)
+	fresh := newFreshUnits(l.cfg.Inventory.keyed)
+	res, err := l.cfg.Render(p.snap, render.Hooks{Keep: l.keepEncoded, Rendered: fresh.take})
 	if err != nil {
 		if p.newRev {
 			l.emit(Event{Type: EventSyncFailed, Time: time.Now(), Revision: p.snap.Revision, Message: err.Error()})
@@ -19,7 +20,7 @@ func (l *Loop) render(ctx context.Context, p *pass) (bool, error) {
 		return false, stalled{err}
 	}
 	l.keepUndecided(res)
-	l.encoded = p.compact(res, l.cfg.Inventory.keyed, l.encoded)
+	l.encoded = p.compact(res, l.cfg.Inventory.keyed, l.encoded, fresh)
 	l.moveShards(ctx, p, res)
 	l.status.setError("")
 	return false, nil

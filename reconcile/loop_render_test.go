@@ -34,7 +34,7 @@ func TestCompactReusesEncodedObjects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPass()
-			next := p.compact(&render.Result{Units: []render.Unit{tt.unit}}, keyed, prev)
+			next := p.compact(&render.Result{Units: []render.Unit{tt.unit}}, keyed, prev, nil)
 			u, _ := p.rendered(tt.unit.Name)
 			if (u.Err != nil) != tt.wantErr {
 				t.Fatalf("Err = %v, want error %v", u.Err, tt.wantErr)
@@ -75,8 +75,8 @@ func TestIncrementalRenderAppliesOnlyTheChangedModel(t *testing.T) {
 	inc := render.NewIncremental(render.Options{DefaultNamespace: f.ns, DefaultDrift: render.DriftRevert})
 	var rendered []string
 	f.loop.cfg.Source = repo
-	f.loop.cfg.Render = func(snap source.Snapshot, keep func(*render.Unit) bool) (*render.Result, error) {
-		res, err := inc.Render(snap.Dir, snap, keep)
+	f.loop.cfg.Render = func(snap source.Snapshot, hooks render.Hooks) (*render.Result, error) {
+		res, err := inc.Render(snap.Dir, snap, hooks)
 		rendered = nil
 		for _, u := range res.Units {
 			if !u.Reused {

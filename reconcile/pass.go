@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/tether-ml/tether/render"
 	"github.com/tether-ml/tether/source"
 )
@@ -44,8 +46,9 @@ func newPass() *pass {
 // compact keeps a rendered revision for the rest of the pass with each unit's
 // objects encoded, so the decoded render result is garbage from here on.
 // Content hashes are keyed as the records store them. A reused unit takes its
-// encoded objects from prev; it returns what the next pass may reuse.
-func (p *pass) compact(res *render.Result, keyed func(string) string, prev encodedUnits) encodedUnits {
+// encoded objects from prev, a unit that fresh encoded as it was rendered
+// from there; it returns what the next pass may reuse.
+func (p *pass) compact(res *render.Result, keyed func(string) string, prev encodedUnits, fresh *freshUnits) encodedUnits {
 	p.res = &render.Result{Settings: res.Settings, Units: make([]render.Unit, len(res.Units))}
 	p.desired, p.objects = map[string]*render.Unit{}, map[string][]desired{}
 	p.index = make(map[string]int, len(res.Units))
@@ -55,7 +58,7 @@ func (p *pass) compact(res *render.Result, keyed func(string) string, prev encod
 		p.index[u.Name] = i
 		if u.Err == nil {
 			var objs []desired
-			objs, u.Err = encodeUnit(&u, keyed, prev)
+			objs, u.Err = encodeUnit(&u, keyed, prev, fresh)
 			if u.Err == nil {
 				next[u.Name] = encodedUnit{hash: u.Hash, objs: objs}
 				p.objects[u.Name] = slices.Clone(objs) // the apply step places them in place
@@ -73,16 +76,66 @@ func (p *pass) compact(res *render.Result, keyed func(string) string, prev encod
 }
 
 // encodeUnit encodes the objects of a valid unit, or takes them from prev
-// when the renderer reused it.
-func encodeUnit(u *render.Unit, keyed func(string) string, prev encodedUnits) ([]desired, error) {
+// when the renderer reused it, or from fresh when they were encoded as the
+// unit was rendered.
+func encodeUnit(u *render.Unit, keyed func(string) string, prev encodedUnits, fresh *freshUnits) ([]desired, error) {
 	if u.Reused {
 		if !prev.has(u) {
 			return nil, fmt.Errorf("%s: rendered as unchanged, but its objects were not kept", u.Source)
 		}
 		return prev[u.Name].objs, nil
 	}
-	objs := make([]desired, 0, len(u.Objects))
-	for _, obj := range u.Objects {
+	if objs, ok := fresh.objects(u); ok {
+		return objs, nil
+	}
+	return encodeObjects(u.Objects, keyed)
+}
+
+// freshUnits are the objects of the units rendered in this pass, encoded by
+// render.Hooks.Rendered in the rendering goroutines as each unit is
+// rendered, by source folder. Holding every unit's decoded objects until the
+// whole revision was rendered was most of the daemon's peak memory with
+// 10,000 models (290 of 400 MiB of heap, issue 15 and docs/BENCHMARKS.md).
+type freshUnits struct {
+	keyed func(string) string
+	mu    sync.Mutex
+	units map[string][]desired
+}
+
+func newFreshUnits(keyed func(string) string) *freshUnits {
+	return &freshUnits{keyed: keyed, units: map[string][]desired{}}
+}
+
+// take encodes u's objects and drops the decoded ones; an object that cannot
+// be encoded makes the unit invalid. It is render.Hooks.Rendered.
+func (f *freshUnits) take(u *render.Unit) {
+	objs, err := encodeObjects(u.Objects, f.keyed)
+	u.Objects = nil
+	if err != nil {
+		u.Err = err
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.units[u.Source] = objs
+}
+
+// objects returns the encoded objects of u, if take encoded them; a nil f
+// encoded none.
+func (f *freshUnits) objects(u *render.Unit) ([]desired, bool) {
+	if f == nil {
+		return nil, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	objs, ok := f.units[u.Source]
+	return objs, ok
+}
+
+// encodeObjects encodes rendered objects, their content hashes keyed.
+func encodeObjects(rendered []*unstructured.Unstructured, keyed func(string) string) ([]desired, error) {
+	objs := make([]desired, 0, len(rendered))
+	for _, obj := range rendered {
 		d, err := compact(obj)
 		if err != nil {
 			return nil, err

@@ -175,7 +175,7 @@ func syncAndRender(b *testing.B, repo *source.Repo, inc *Incremental) (string, t
 		return "", 0, err
 	}
 	start := time.Now()
-	res, err := inc.Render(snap.Dir, snap, nil)
+	res, err := inc.Render(snap.Dir, snap, Hooks{})
 	took := time.Since(start)
 	if err != nil {
 		return "", 0, err

@@ -50,5 +50,5 @@
 //	res, err := render.Repository(dir, render.Options{DefaultNamespace: "ml"})
 //	for _, u := range res.Units { if u.Err != nil { ...; continue }; apply(u.Objects) }
 //	if v := res.Settings.WindowsFor(u.Name).Verdict(time.Now()); !v.Sync { ... }
-//	inc := render.NewIncremental(opts); res, err = inc.Render(snap.Dir, snap, keep)
+//	inc := render.NewIncremental(opts); res, err = inc.Render(snap.Dir, snap, render.Hooks{Keep: keep})
 package render

@@ -63,11 +63,23 @@ func (inc *Incremental) ForShard(s Shard) *Incremental {
 // unitRef names a unit to render.
 type unitRef struct{ kind, source string }
 
+// Hooks let the caller of Incremental.Render take part in it. Both are called
+// from the rendering goroutines, so they must be safe for concurrent use.
+type Hooks struct {
+	// Keep is asked about each unit whose inputs did not change: true (or a
+	// nil Keep) returns it Reused; false renders it again (the caller lost
+	// its objects).
+	Keep func(*Unit) bool
+	// Rendered, if set, gets each valid unit right after it was rendered. It
+	// may take the unit's Objects (and set them nil), so that a large
+	// repository's objects are never all held at once, or set Err, which
+	// keeps the unit from being reused.
+	Rendered func(*Unit)
+}
+
 // Render renders the revision checked out in dir, whose hashes tree gives,
-// like Repository. keep is asked about each unit whose inputs did not change:
-// true (or a nil keep) returns it Reused; false renders it again (the caller
-// lost its objects).
-func (inc *Incremental) Render(dir string, tree Tree, keep func(*Unit) bool) (*Result, error) {
+// like Repository, with the caller's hooks.
+func (inc *Incremental) Render(dir string, tree Tree, hooks Hooks) (*Result, error) {
 	settings, err := LoadSettings(dir)
 	if err != nil {
 		return nil, err
@@ -85,9 +97,9 @@ func (inc *Incremental) Render(dir string, tree Tree, keep func(*Unit) bool) (*R
 	next := make(map[string]*renderedUnit, len(units))
 	parallel(len(refs), func(i int) {
 		ref := refs[i]
-		r := inc.reuse(tree, base, ref.kind, ref.source, keep)
+		r := inc.reuse(tree, base, ref.kind, ref.source, hooks.Keep)
 		if r == nil {
-			r = inc.load(dir, tree, base, ref.kind, ref.source, opts)
+			r = inc.load(dir, tree, base, ref.kind, ref.source, opts, hooks.Rendered)
 		}
 		units[i], objs[i] = r.unit, r.objs
 		if r.key != "" {
@@ -158,9 +170,10 @@ func (inc *Incremental) reuse(tree Tree, base, kind, source string, keep func(*U
 	return &r
 }
 
-// load renders one unit and works out its input key; the key is empty when
-// the unit must not be reused (invalid, or an input without a hash).
-func (inc *Incremental) load(dir string, tree Tree, base, kind, source string, opts Options) *renderedUnit {
+// load renders one unit, hands it to rendered if it is valid, and works out
+// its input key; the key is empty when the unit must not be reused (invalid,
+// or an input without a hash).
+func (inc *Incremental) load(dir string, tree Tree, base, kind, source string, opts Options, rendered func(*Unit)) *renderedUnit {
 	var u Unit
 	var deps []string
 	if kind == KindBundleUnit {
@@ -169,7 +182,10 @@ func (inc *Incremental) load(dir string, tree Tree, base, kind, source string, o
 		u, deps = loadModel(dir, source[len(ModelsDir)+1:], opts)
 	}
 	r := &renderedUnit{unit: u, deps: deps, objs: objectKeys(u.Objects)}
-	if u.Err == nil {
+	if r.unit.Err == nil && rendered != nil {
+		rendered(&r.unit)
+	}
+	if r.unit.Err == nil {
 		r.key, _ = unitKey(tree, base, kind, source, deps)
 	}
 	return r

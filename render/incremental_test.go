@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -115,7 +116,7 @@ func TestIncrementalRendersChangedInputs(t *testing.T) {
 		check(t, inc, sync(), []string{"platform", "a", "b", "c", "d", "e"})
 	})
 	t.Run("caller lost a unit", func(t *testing.T) {
-		res, err := inc.Render(sync().Dir, sync(), func(u *Unit) bool { return u.Name != "a" })
+		res, err := inc.Render(sync().Dir, sync(), Hooks{Keep: func(u *Unit) bool { return u.Name != "a" }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,14 +130,14 @@ func TestIncrementalRendersChangedInputs(t *testing.T) {
 // want, and compares every unit with a full render of the same revision.
 func check(t *testing.T, inc *Incremental, snap source.Snapshot, want []string) {
 	t.Helper()
-	res, err := inc.Render(snap.Dir, snap, nil)
+	res, err := inc.Render(snap.Dir, snap, Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := renderedNames(res); !slices.Equal(got, want) {
 		t.Errorf("rendered %v, want %v", got, want)
 	}
-	full, err := NewIncremental(inc.flags).Render(snap.Dir, nil, nil)
+	full, err := NewIncremental(inc.flags).Render(snap.Dir, nil, Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +167,66 @@ func renderedNames(res *Result) []string {
 		}
 	}
 	return out
+}
+
+// TestIncrementalRenderedHook: Hooks.Rendered gets each valid unit as it is
+// rendered, never a reused or invalid one; the objects it takes are not in
+// the result, and a unit it marks invalid is rendered again at the next
+// revision instead of being reused.
+func TestIncrementalRenderedHook(t *testing.T) {
+	remote, repo := incrementalRepo(t)
+	remote.Commit(map[string]string{"models/d/model.yaml": "kind: Model\n"})
+	inc := NewIncremental(Options{DefaultNamespace: "ml", DefaultDrift: DriftRevert})
+	head := func() source.Snapshot {
+		snap, _, err := repo.Sync(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	var mu sync.Mutex
+	var got []string
+	taken := 0
+	hooks := Hooks{Rendered: func(u *Unit) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, u.Name)
+		taken += len(u.Objects)
+		u.Objects = nil
+		if u.Name == "b" {
+			u.Err = fmt.Errorf("b: cannot encode")
+		}
+	}}
+	res, err := inc.Render(head().Dir, head(), hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []string{"a", "b", "c", "platform"}; !slices.Equal(got, want) {
+		t.Errorf("Rendered got %v, want %v (d is invalid)", got, want)
+	}
+	if taken == 0 {
+		t.Error("Rendered got no objects")
+	}
+	for _, u := range res.Units {
+		if len(u.Objects) > 0 {
+			t.Errorf("%s: %d objects in the result, want those the hook took", u.Name, len(u.Objects))
+		}
+		if u.Name == "b" && u.Err == nil {
+			t.Error("b: the hook's error was dropped")
+		}
+	}
+	remote.Commit(map[string]string{"docs/README.md": "more\n"})
+	got = nil
+	res, err = inc.Render(head().Dir, head(), hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, want := renderedNames(res), []string{"b", "c", "d"}; !slices.Equal(names, want) {
+		t.Errorf("rendered %v, want %v: b was refused by the hook, c reaches its component through a symlink, d is invalid", names, want)
+	}
+	slices.Sort(got)
+	if want := []string{"b", "c"}; !slices.Equal(got, want) {
+		t.Errorf("Rendered got %v at the second revision, want %v", got, want)
+	}
 }

@@ -46,7 +46,7 @@ type Result struct {
 // repository as a whole (an invalid tether.yaml, an unreadable models
 // folder); then nothing of this revision may be applied or pruned.
 func Repository(dir string, flags Options) (*Result, error) {
-	return NewIncremental(flags).Render(dir, nil, nil)
+	return NewIncremental(flags).Render(dir, nil, Hooks{})
 }
 
 // renderUnits renders the bundles, then every model folder, of the

@@ -53,7 +53,7 @@ func TestShards(t *testing.T) {
 			if tt.shard != nil {
 				inc.ForShard(*tt.shard)
 			}
-			res, err := inc.Render(snap.Dir, snap, nil)
+			res, err := inc.Render(snap.Dir, snap, Hooks{})
 			if err != nil {
 				t.Fatal(err)
 			}

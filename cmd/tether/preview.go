@@ -78,8 +78,8 @@ func newPreviews(f *runFlags, workDir string, applier *reconcile.Applier, instan
 // render hands its settings to the preview manager, the only source of
 // preview settings.
 func (w *previewWiring) render(base reconcile.Renderer) reconcile.Renderer {
-	return func(snap source.Snapshot, keep func(*render.Unit) bool) (*render.Result, error) {
-		res, err := base(snap, keep)
+	return func(snap source.Snapshot, hooks render.Hooks) (*render.Result, error) {
+		res, err := base(snap, hooks)
 		if err == nil && w.manager != nil {
 			w.manager.SetSettings(res.Settings)
 		}

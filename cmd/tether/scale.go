@@ -17,8 +17,8 @@ import (
 // those of this daemon's shard (issue 15).
 func incrementalRenderer(opts render.Options, shard render.Shard) reconcile.Renderer {
 	inc := render.NewIncremental(opts).ForShard(shard)
-	return func(snap source.Snapshot, keep func(*render.Unit) bool) (*render.Result, error) {
-		return inc.Render(snap.Dir, snap, keep)
+	return func(snap source.Snapshot, hooks render.Hooks) (*render.Result, error) {
+		return inc.Render(snap.Dir, snap, hooks)
 	}
 }
 

@@ -56,7 +56,7 @@ func (f *liveFixture) deploy(rev Revision) {
 	f.t.Helper()
 	ctx, cancel := context.WithCancel(f.ctx)
 	loop := reconcile.NewLoop(reconcile.Config{
-		Source: fixedSource{rev.Commit}, Render: func(source.Snapshot, func(*render.Unit) bool) (*render.Result, error) { return rev.Result, nil },
+		Source: fixedSource{rev.Commit}, Render: func(source.Snapshot, render.Hooks) (*render.Result, error) { return rev.Result, nil },
 		Applier: f.c.Applier, Inventory: f.c.Inventory, Interval: time.Hour, Prune: true, MaxPrune: reconcile.PruneLimit{Percent: 50},
 	})
 	done := make(chan error, 1)

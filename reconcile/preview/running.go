@@ -103,7 +103,7 @@ func (m *Manager) tag(p *preview) reconcile.Sink {
 // settings, and refuses a result that would write outside the preview or
 // take over a namespace that is not this preview's.
 func (m *Manager) renderer(p *preview, t render.PreviewTarget) reconcile.Renderer {
-	return func(snap source.Snapshot, _ func(*render.Unit) bool) (*render.Result, error) {
+	return func(snap source.Snapshot, _ render.Hooks) (*render.Result, error) {
 		settings, _, _ := m.current()
 		res, err := render.RenderPreview(snap.Dir, settings, m.cfg.Flags, t)
 		if err != nil {

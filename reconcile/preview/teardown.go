@@ -116,7 +116,7 @@ func (m *Manager) drain(ctx context.Context, id, revision string, ref *reconcile
 	loop := reconcile.NewLoop(reconcile.Config{
 		Source: fixedSource{revision}, Applier: m.cfg.Applier,
 		Inventory: reconcile.NewInventory(m.cfg.Applier, m.cfg.InventoryNamespace, m.instance(id)),
-		Render: func(source.Snapshot, func(*render.Unit) bool) (*render.Result, error) {
+		Render: func(source.Snapshot, render.Hooks) (*render.Result, error) {
 			res := &render.Result{Settings: render.Settings{AllowMassPrune: true}}
 			if keepNamespaces {
 				res.Units = []render.Unit{{Name: render.PreviewNamespacesUnit, Kind: render.KindBundleUnit, Suspend: true}}
