@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -91,10 +92,12 @@ func (t Tools) buildInto(ctx context.Context, root, dir string, log io.Writer) e
 
 // cacheKey hashes the module's go.mod and go.sum, the packages, the link
 // flags, the extra files and the Go toolchain (see cacheKey for why
-// runtime.Version is the go command's).
+// runtime.Version is the go command's). Packages and files are sets: the
+// order a caller lists them in (a map's, say) does not change the key.
 func (t Tools) cacheKey() (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "pkgs %s\nldflags %q\nfiles %s\n", strings.Join(t.Pkgs, " "), t.LDFlags, strings.Join(t.Files, " "))
+	pkgs, files := slices.Sorted(slices.Values(t.Pkgs)), slices.Sorted(slices.Values(t.Files))
+	fmt.Fprintf(h, "pkgs %s\nldflags %q\nfiles %s\n", strings.Join(pkgs, " "), t.LDFlags, strings.Join(files, " "))
 	for _, file := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(t.Module, file))
 		if err != nil {

@@ -12,8 +12,9 @@ import (
 )
 
 // TestBuildTools builds a small tools module, runs the binary, finds the
-// entry cached on the next call (without a go command to run), and builds a
-// new entry once the module's go.mod changes.
+// entry cached on the next call (without a go command to run), also with its
+// files listed in another order, and builds a new entry once the module's
+// go.mod changes.
 func TestBuildTools(t *testing.T) {
 	t.Setenv("TETHER_CLUSTER_CACHE", t.TempDir())
 	module := t.TempDir()
@@ -30,9 +31,12 @@ func TestBuildTools(t *testing.T) {
 			if mod != module {
 				t.Errorf("Extra got module %s, want %s", mod, module)
 			}
-			return os.WriteFile(filepath.Join(dir, "data.txt"), []byte("data"), 0o644)
+			if err := os.WriteFile(filepath.Join(dir, "data.txt"), []byte("data"), 0o644); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "more.txt"), []byte("more"), 0o644)
 		},
-		Files: []string{"data.txt"},
+		Files: []string{"data.txt", "more.txt"},
 	}
 	dir, err := cluster.BuildTools(t.Context(), tools, nil)
 	if err != nil {
@@ -51,6 +55,11 @@ func TestBuildTools(t *testing.T) {
 	again, err := cluster.BuildTools(t.Context(), tools, nil)
 	if err != nil || again != dir || extras != 1 {
 		t.Errorf("second BuildTools = %s, %v (Extra ran %d times); want %s from the cache", again, err, extras, dir)
+	}
+	reordered := tools
+	reordered.Files = []string{"more.txt", "data.txt"} // as a map's iteration may list them
+	if again, err := cluster.BuildTools(t.Context(), reordered, nil); err != nil || again != dir || extras != 1 {
+		t.Errorf("BuildTools with the files in another order = %s, %v (Extra ran %d times); want %s from the cache", again, err, extras, dir)
 	}
 	t.Setenv("PATH", path)
 
