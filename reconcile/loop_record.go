@@ -54,7 +54,11 @@ func (l *Loop) saveRecord(ctx context.Context, p *pass, name string) error {
 	}
 	members := l.state.memberList(name)
 	if _, rendered := p.rendered(name); !rendered && len(members) == 0 {
-		err := l.cfg.Inventory.Delete(ctx, st.kind, name, st.recordVersion)
+		version := "" // a compare-and-set is a leader's; Save does not track versions
+		if l.cfg.Leader != nil {
+			version = st.recordVersion
+		}
+		err := l.cfg.Inventory.Delete(ctx, st.kind, name, version)
 		if err == nil {
 			l.state.dropUnit(name)
 		}
