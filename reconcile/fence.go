@@ -31,7 +31,7 @@ type Leader interface {
 // the writer's leader term. A conflict means another replica wrote it:
 // ErrFenced. It returns the new resourceVersion and the parent's UID.
 func (inv *Inventory) Write(ctx context.Context, rec *record, term int64) (string, types.UID, error) {
-	rec.Instance = inv.instance
+	inv.sign(rec)
 	cm, err := parentConfigMap(inv.namespace, rec)
 	if err != nil {
 		return "", "", err
@@ -87,7 +87,9 @@ func (l *Loop) writeRecord(ctx context.Context, unit string) error {
 	}
 	rec := recordOf(st, l.state.memberList(unit))
 	rec.version = st.recordVersion
-	version, uid, err := l.cfg.Inventory.Write(context.WithoutCancel(ctx), rec, term)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout) // WithoutCancel drops the caller's deadline too
+	defer cancel()
+	version, uid, err := l.cfg.Inventory.Write(wctx, rec, term)
 	if err != nil {
 		return l.fenced(err)
 	}

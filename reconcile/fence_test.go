@@ -5,6 +5,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tether-ml/tether/render"
 )
 
 // fakeLeader is a Leader a test steers: its term and whether it may write.
@@ -70,5 +74,30 @@ func TestFencedReplicaWritesNothing(t *testing.T) {
 	f.mustBeGone("z1")
 	if n := f.requests("apply") + f.requests("put") + f.requests("post") - writes; n != 0 {
 		t.Errorf("a replica whose lease ran out sent %d writes", n)
+	}
+}
+
+// TestLeaderRecordsKeepTheirShardGroup: a record written by a leader (a
+// compare-and-set) carries the shard group as one saved without leader
+// election does; without it the other shards of the group do not recognise
+// the record (no handover when a model moves) and every start rewrites it.
+func TestLeaderRecordsKeepTheirShardGroup(t *testing.T) {
+	f := newFixture(t)
+	f.leader, f.group = &fakeLeader{term: 1, ok: true}, "models"
+	f.start()
+	f.pass("rev1", result(bundleUnit(t, "a", f.configMap("a1"))))
+	cm, err := f.cs.CoreV1().ConfigMaps(f.ns).Get(f.ctx, parentName(f.instance, render.KindBundleUnit, "a"), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cm.Labels[LabelShardGroup]; got != "models" {
+		t.Errorf("label %s = %q, want models", LabelShardGroup, got)
+	}
+	rec, err := decodeParent(cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Group != "models" || rec.Instance != f.instance {
+		t.Errorf("record instance %q, group %q; want %q, models", rec.Instance, rec.Group, f.instance)
 	}
 }

@@ -242,7 +242,7 @@ func (inv *Inventory) Load(ctx context.Context) (Loaded, error) {
 // Save writes a unit's record with one server-side apply and returns the
 // parent's UID.
 func (inv *Inventory) Save(ctx context.Context, rec *record) (types.UID, error) {
-	rec.Instance, rec.Group = inv.instance, inv.groupName()
+	inv.sign(rec)
 	obj, err := parentObject(inv.namespace, rec)
 	if err != nil {
 		return "", err
@@ -252,6 +252,12 @@ func (inv *Inventory) Save(ctx context.Context, rec *record) (types.UID, error) 
 		return "", err
 	}
 	return applied.UID, nil
+}
+
+// sign marks rec as this inventory's: its instance and shard group, which
+// every writer of records (Save, a leader's Write) sets alike.
+func (inv *Inventory) sign(rec *record) {
+	rec.Instance, rec.Group = inv.instance, inv.groupName()
 }
 
 // Delete removes a unit's parent once all its members are gone; with a

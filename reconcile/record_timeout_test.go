@@ -65,3 +65,38 @@ func TestEachRecordWriteGetsTheWriteTimeout(t *testing.T) {
 		t.Errorf("sync failures: %v", failed)
 	}
 }
+
+// TestLeaderRecordWritesHaveADeadline: a leader's record writes (the
+// compare-and-set of fence.go, from passes and drift reverts alike) are
+// bounded by writeTimeout: context.WithoutCancel also drops the caller's
+// deadline, and a hung write would hold the record's lock for good.
+func TestLeaderRecordWritesHaveADeadline(t *testing.T) {
+	f := newFixture(t)
+	f.leader = &fakeLeader{term: 1, ok: true}
+	var mu sync.Mutex
+	writes, bounded := 0, 0
+	cfg := rest.CopyConfig(cluster.Shared().Config)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			// a leader creates and updates records; the models render no ConfigMap
+			if (req.Method == http.MethodPost || req.Method == http.MethodPut) && strings.Contains(req.URL.Path, "/configmaps") {
+				_, ok := req.Context().Deadline()
+				mu.Lock()
+				writes++
+				if ok {
+					bounded++
+				}
+				mu.Unlock()
+			}
+			return rt.RoundTrip(req)
+		})
+	})
+	f.startAs(cfg)
+	f.pass("rev1", f.models(map[string]string{"m1": servingSpec("m1", "registry.example.com/m:v1", 1)}))
+	f.pass("rev2", f.models(map[string]string{"m1": servingSpec("m1", "registry.example.com/m:v2", 1)}))
+	mu.Lock()
+	defer mu.Unlock()
+	if writes == 0 || bounded != writes {
+		t.Errorf("%d of %d record writes had a deadline, want all (and some)", bounded, writes)
+	}
+}
