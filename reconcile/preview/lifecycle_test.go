@@ -168,6 +168,25 @@ func TestPreviewNamespaceNotOurs(t *testing.T) {
 	}
 }
 
+// TestPreviewLabelledNamespaceNotOurs: a namespace that carries a preview's
+// labels but was not applied by the preview's namespaces unit (no part-of
+// label of it) is found at start, as a preview whose ref is gone, and is left
+// in place and reported, not deleted (PRODUCT.md §2).
+func TestPreviewLabelledNamespaceNotOurs(t *testing.T) {
+	e := newEnv(t)
+	ns := e.ns + "-pr-7"
+	labels := map[string]string{render.LabelPreviewOf: e.ns, render.LabelPreview: "7"}
+	if _, err := e.cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.deleteNamespaces(ns) })
+	e.start(5, time.Hour)
+	eventually(t, "the namespace reported as not tether's", func() bool { return len(e.eventsOf(reconcile.EventPruneSkipped)) > 0 })
+	if e.gone(ns) {
+		t.Errorf("namespace %s, labelled as preview 7's by someone else, was deleted", ns)
+	}
+}
+
 // TestPreviewUnverifiedHead: with --verify-commits, a preview head that is
 // not signed by a trusted key is not deployed, and /status says why; a
 // signed head is.

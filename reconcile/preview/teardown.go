@@ -95,7 +95,7 @@ func (m *Manager) teardown(ctx context.Context, id, reason string) error {
 	if err := inv.Forget(ctx); err != nil {
 		return err
 	}
-	if err := m.deleteNamespaces(ctx, id); err != nil {
+	if err := m.deleteNamespaces(ctx, id, ref, inv.PartOf(render.KindBundleUnit, render.PreviewNamespacesUnit)); err != nil {
 		return err
 	}
 	delete(m.present, id)
@@ -142,9 +142,11 @@ func (m *Manager) drain(ctx context.Context, id, revision string, ref *reconcile
 }
 
 // deleteNamespaces deletes the namespaces still labelled as preview id's
-// (their records were lost, or the objects were adopted), each only as the
-// object that was listed.
-func (m *Manager) deleteNamespaces(ctx context.Context, id string) error {
+// (their records were lost), each only as the object that was listed and
+// only if the preview's namespaces unit applied it (its part-of label, as
+// every prune checks): a namespace labelled so by anyone else is left in
+// place and reported.
+func (m *Manager) deleteNamespaces(ctx context.Context, id string, ref *reconcile.PreviewRef, partOf string) error {
 	client := m.cfg.Applier.Dynamic().Resource(namespaceGVR)
 	list, err := client.List(ctx, metav1.ListOptions{
 		LabelSelector: render.LabelPreviewOf + "=" + m.cfg.Instance + "," + render.LabelPreview + "=" + id,
@@ -156,8 +158,15 @@ func (m *Manager) deleteNamespaces(ctx context.Context, id string) error {
 		if ns.GetDeletionTimestamp() != nil {
 			continue
 		}
-		uid := ns.GetUID()
-		err := client.Delete(ctx, ns.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		if got := ns.GetLabels()[reconcile.LabelApplySetPartOf]; got != partOf {
+			key := reconcile.Key{Kind: "Namespace", Name: ns.GetName()}
+			m.emit(reconcile.Event{Type: reconcile.EventPruneSkipped, Time: time.Now(), Unit: render.PreviewNamespacesUnit, Count: 1,
+				Objects: []reconcile.Key{key}, Preview: ref,
+				Message: fmt.Sprintf("not tether's: %s is %q, not this preview's %q", reconcile.LabelApplySetPartOf, got, partOf)})
+			continue
+		}
+		uid, version := ns.GetUID(), ns.GetResourceVersion()
+		err := client.Delete(ctx, ns.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &version}})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("Namespace/%s: delete: %w", ns.GetName(), err)
 		}
