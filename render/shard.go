@@ -99,18 +99,26 @@ func readShardLabel(file string) (string, bool) {
 	}
 	var spec struct {
 		Metadata struct {
-			Labels map[string]any `yaml:"labels"`
+			// nodes, not values of type any: decoding a node never expands
+			// an alias (see aliases.go), whatever the other labels hold
+			Labels map[string]yaml.Node `yaml:"labels"`
 		} `yaml:"metadata"`
 	}
 	if err := yaml.Unmarshal(data, &spec); err != nil {
 		return "", false
 	}
-	v, found := spec.Metadata.Labels[LabelShard]
-	label, isString := v.(string)
-	if found && !isString {
+	n, found := spec.Metadata.Labels[LabelShard]
+	if !found {
+		return "", true
+	}
+	v := &n
+	if v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
 		return "", false
 	}
-	return label, true
+	return v.Value, true
 }
 
 // Validate checks a shard selection: a name that is a DNS label (it becomes
