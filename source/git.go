@@ -154,16 +154,6 @@ func commitOf(repo *git.Repository, head plumbing.Hash) Commit {
 	return Commit{Author: c.Author.Name + " <" + c.Author.Email + ">", Time: c.Author.When, Subject: subject}
 }
 
-// fail wraps err with its step and kind; a VerificationError passes as is.
-func (r *Repo) fail(op string, err error, acc access) error {
-	var ve *VerificationError
-	if errors.As(err, &ve) {
-		return ve
-	}
-	msg := scrubber(r.url, acc.secrets...).Replace(err.Error())
-	return &Error{Op: op, URL: r.URL(), Kind: classify(err), Err: err, msg: msg}
-}
-
 // remoteHead asks the remote for the tracked commit: one round trip, no
 // objects. A pinned commit needs no question.
 func (r *Repo) remoteHead(ctx context.Context, acc access) (plumbing.Hash, error) {
