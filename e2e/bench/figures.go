@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"time"
+
+	"github.com/tether-ml/tether/e2e/cluster"
 )
 
 // toolFigures are one tool's results in a run; zero means not measured.
@@ -25,7 +27,7 @@ func (b *bench) summary() {
 	t, k, f := b.fig.tether, b.fig.kubectl, b.fig.flux
 	objects := 4 * b.o.models
 	fmt.Printf("## summary: %d models (%d objects), interval %s; load average %s at %s\n",
-		b.o.models, objects, b.o.interval, loadAverage(), time.Now().UTC().Format(time.RFC3339))
+		b.o.models, objects, b.o.interval, cluster.LoadAverage(" "), time.Now().UTC().Format(time.RFC3339))
 	fmt.Printf("1-minute load average during the run (every 10 s): min %.2f, median %.2f, max %.2f\n\n",
 		percentile(b.load, 0), median(b.load), percentile(b.load, 100))
 	row := func(name, tv, kv, fv, ratio string) {

@@ -77,7 +77,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	fmt.Printf("machine: %d CPUs, load average %s at %s; cluster %s; %d models x 4 objects\n\n",
-		numCPU(), loadAverage(), time.Now().UTC().Format(time.RFC3339), cluster.KubeVersion, o.models)
+		numCPU(), cluster.LoadAverage(" "), time.Now().UTC().Format(time.RFC3339), cluster.KubeVersion, o.models)
 	b := &bench{o: o, c: c, work: work, tether: tether}
 	return b.all(ctx)
 }

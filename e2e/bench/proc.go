@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tether-ml/tether/e2e/cluster"
 )
 
 func numCPU() int { return runtime.NumCPU() }
@@ -71,20 +73,6 @@ func sample(period time.Duration, f func() float64) func() []float64 {
 // load1 is the 1-minute load average.
 func load1() float64 {
 	var v float64
-	fmt.Sscanf(loadAverage(), "%g", &v)
+	fmt.Sscanf(cluster.LoadAverage(" "), "%g", &v)
 	return v
-}
-
-// loadAverage is the machine's 1, 5 and 15-minute load averages, from
-// /proc/loadavg, for the figures' context.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

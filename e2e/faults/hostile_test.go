@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tether-ml/tether/e2e/gitrepo"
 )
 
 // hostile is a daemon on a repository of three models (h000-h002) and a
@@ -84,7 +86,7 @@ func (h *hostile) symlinks(t *testing.T) {
 	repo := h.f.repo
 	mark := h.d.Mark()
 	repo.Git("mv", "models", "real-models")
-	mkTree(t, repo.Dir, map[string]string{"elsewhere/models/x/model.yaml": modelYAML("x", 1)})
+	gitrepo.WriteFiles(t, repo.Dir, map[string]string{"elsewhere/models/x/model.yaml": modelYAML("x", 1)})
 	symlink(t, "elsewhere/models", filepath.Join(repo.Dir, "models"))
 	head := repo.Commit(nil)
 	line := h.waitLog(t, mark, "sync failed", map[string]string{"revision": head})
@@ -234,19 +236,6 @@ func (h *hostile) intact(t *testing.T, r *result) {
 	h.f.account(t, r, h.base, time.Minute)
 	if !h.d.Running() {
 		t.Fatal("the daemon exited")
-	}
-}
-
-func mkTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tether-ml/tether/e2e/cluster"
 )
 
 // result is one row of the suite's table, filled in by the case as it
@@ -29,7 +31,7 @@ type result struct {
 var (
 	resultsMu sync.Mutex
 	results   []*result
-	loadStart = loadAverage()
+	loadStart = cluster.LoadAverage(" / ")
 )
 
 // newResult starts the row of the running test; it is added to the table
@@ -89,7 +91,7 @@ func printTable(w io.Writer, file string, took time.Duration) error {
 			r.lost, cell(strings.Join(r.figures, "; ")), verdict, r.took.Round(time.Second))
 	}
 	fmt.Fprintf(&b, "\n%d cases, %d objects lost or wrongly deleted; the suite took %s; load average %s at the start, %s at the end.\n",
-		len(results), lost, took.Round(time.Second), loadStart, loadAverage())
+		len(results), lost, took.Round(time.Second), loadStart, cluster.LoadAverage(" / "))
 	fmt.Fprintf(w, "\n%s", b.String())
 	if file == "" {
 		return nil
@@ -113,17 +115,4 @@ func rank(name string) int {
 // cell escapes what would break a markdown table cell.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
-
-// loadAverage is the machine's 1, 5 and 15 minute load average.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " / ")
 }

@@ -56,22 +56,31 @@ func (r *Repo) Commit(files map[string]string) string {
 			}
 		}
 	}
-	for _, name := range names {
-		content := files[name]
-		if content == "" {
-			continue
-		}
-		p := filepath.Join(r.Dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
+	writes := map[string]string{}
+	for name, content := range files {
+		if content != "" {
+			writes[name] = content
 		}
 	}
+	WriteFiles(r.t, r.Dir, writes)
 	r.Git("add", "-A")
 	r.Git("commit", "-q", "--allow-empty", "-m", "test change")
 	return r.Head()
+}
+
+// WriteFiles writes files (path → content, slash-separated paths) below dir,
+// creating folders, in path order.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(files[name]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // PullRequest commits files on a branch pr<n> off base, points
